@@ -81,9 +81,11 @@ static struct ttyscope_state *tsc_lookup(struct tty_struct *tty)
 	return NULL;
 }
 
-static u32 tsc_echo_flag(struct tty_struct *tty)
+/* Describe the termios input arrives under (read without termios_rwsem). */
+static u32 tsc_input_flags(struct tty_struct *tty)
 {
-	return data_race(L_ECHO(tty)) ? 0 : TTYSCOPE_RF_NOECHO;
+	return (data_race(L_ECHO(tty)) ? 0 : TTYSCOPE_RF_NOECHO) |
+	       (data_race(L_ICANON(tty)) ? 0 : TTYSCOPE_RF_NONCANON);
 }
 
 static u32 tsc_kind(struct tty_struct *tty)
@@ -114,6 +116,7 @@ static struct ttyscope_state *tsc_state_alloc(struct tty_struct *tty,
 	st->attached = attached;
 	st->pass = 1;
 	st->loginuid = TTYSCOPE_UID_UNSET;
+	st->next_sample = jiffies;
 	spin_lock_init(&st->meta_lock);
 	if (st->kind == TTYSCOPE_KIND_PTY)
 		snprintf(st->name, sizeof(st->name), "pts/%d", tty->index);
@@ -360,7 +363,7 @@ static size_t tsc_input(struct ttyscope_state *st, struct tty_struct *tty,
 			const u8 *cp, const tsc_flag_t *fp, size_t count,
 			bool can_stall)
 {
-	u32 flags = tsc_echo_flag(tty);
+	u32 flags = tsc_input_flags(tty);
 	size_t n;
 
 	tsc_sample(st);
@@ -793,7 +796,7 @@ int ttyscope_inject(dev_t dev, const u8 *buf, u32 len, u32 operator_uid)
 	tty_buffer_lock_exclusive(tty->port);
 	n = ttyscope_n_tty.receive_buf2(tty, buf, NULL, len);
 	if (n)
-		ttyscope_emit(st, TTYSCOPE_REC_INJECT, tsc_echo_flag(tty),
+		ttyscope_emit(st, TTYSCOPE_REC_INJECT, tsc_input_flags(tty),
 			      &head, sizeof(head), buf, n);
 	tty_buffer_unlock_exclusive(tty->port);
 	ret = n ? n : -EAGAIN;

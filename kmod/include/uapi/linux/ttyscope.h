@@ -73,14 +73,15 @@ struct ttyscope_rec {
  *	%TTYSCOPE_RF_ATTACHED: the tty was detached and stays open.
  * @TTYSCOPE_REC_HANGUP: the tty was hung up; no payload. CLOSE follows.
  * @TTYSCOPE_REC_IN: input the line discipline received (keystrokes);
- *	payload: the bytes. %TTYSCOPE_RF_NOECHO if ECHO was off.
+ *	payload: the bytes. %TTYSCOPE_RF_NOECHO if ECHO was off,
+ *	%TTYSCOPE_RF_NONCANON if ICANON was off.
  * @TTYSCOPE_REC_OUT: output (for a pty: exactly what the master read);
  *	payload: the bytes.
  * @TTYSCOPE_REC_WINSIZE: window size changed; payload struct ttyscope_rec_winsize.
  * @TTYSCOPE_REC_SESSION: session, foreground process group or their
  *	owners changed; payload struct ttyscope_rec_session.
  * @TTYSCOPE_REC_IN_DROPPED: input discarded because pass is 0; payload:
- *	the bytes. %TTYSCOPE_RF_NOECHO as for IN.
+ *	the bytes. Flags as for IN.
  * @TTYSCOPE_REC_INJECT: input typed in by an operator; payload struct
  *	ttyscope_rec_inject followed by the bytes the tty accepted.
  * @TTYSCOPE_REC_PASS: the pass flag changed; payload struct ttyscope_rec_pass.
@@ -102,9 +103,14 @@ enum ttyscope_rec_type {
 	TTYSCOPE_REC_KERNEL_LAST = 63,
 };
 
-/* Record flags. */
-#define TTYSCOPE_RF_NOECHO (1u << 0)
-#define TTYSCOPE_RF_ATTACHED (1u << 1)
+/*
+ * Record flags. NOECHO and NONCANON describe the tty when input arrived: a
+ * password prompt has ECHO off in canonical mode (NOECHO without NONCANON);
+ * line editors and full-screen programs turn both off and draw themselves.
+ */
+#define TTYSCOPE_RF_NOECHO (1u << 0) /* IN, IN_DROPPED, INJECT: ECHO off */
+#define TTYSCOPE_RF_ATTACHED (1u << 1) /* OPEN, CLOSE: see above */
+#define TTYSCOPE_RF_NONCANON (1u << 2) /* IN, IN_DROPPED, INJECT: ICANON off */
 
 /* Kinds of tty, in struct ttyscope_rec_open and struct ttyscope_tty_info. */
 enum ttyscope_tty_kind {
