@@ -36,6 +36,7 @@
  * @bytes_dropped: IN_DROPPED payload bytes
  * @bytes_injected: INJECT data bytes
  * @lost_records: records of this tty lost, summed over readers
+ * @closed: CLOSE was produced; no further record of this tty is produced
  *
  * Protected by @meta_lock (the last values reported in SESSION and WINSIZE):
  * @meta_lock: see above
@@ -48,6 +49,9 @@
  * @ws: window size
  * @next_sample: jiffies after which leader names and uids are re-read
  *	even if the session and process group did not change
+ * @session_hint: tty->ctrl.session when last sampled; compared, never
+ *	dereferenced, to skip sampling when nothing changed
+ * @pgrp_hint: likewise for tty->ctrl.pgrp
  */
 struct ttyscope_state {
 	struct hlist_node node;
@@ -67,6 +71,7 @@ struct ttyscope_state {
 	u64 bytes_dropped;
 	u64 bytes_injected;
 	u64 lost_records;
+	bool closed;
 
 	spinlock_t meta_lock;
 	u32 sid;
@@ -77,6 +82,8 @@ struct ttyscope_state {
 	char fg_comm[TASK_COMM_LEN];
 	struct winsize ws;
 	unsigned long next_sample;
+	const void *session_hint;
+	const void *pgrp_hint;
 };
 
 /* ttyscope_main.c */

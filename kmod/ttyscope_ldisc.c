@@ -230,6 +230,32 @@ static void tsc_peer(struct tty_struct *tty, void (*fn)(struct tty_ldisc *ld))
  * The slave's ldisc opens before any session exists, so this is sampled
  * when data flows. Context: process (a receive or write path, or an ioctl).
  */
+static bool tsc_winsize_changed(struct ttyscope_state *st)
+{
+	const struct winsize *ws = &st->tty->winsize;
+
+	return data_race(ws->ws_row != st->ws.ws_row ||
+			 ws->ws_col != st->ws.ws_col ||
+			 ws->ws_xpixel != st->ws.ws_xpixel ||
+			 ws->ws_ypixel != st->ws.ws_ypixel);
+}
+
+/*
+ * Nothing to report in the common case: the same session and process group
+ * (by address; a recycled address is caught by the periodic re-read), the
+ * same window size, and no re-read due. Checked without locks; the slow
+ * path decides under them.
+ */
+static bool tsc_sample_due(struct ttyscope_state *st)
+{
+	struct tty_struct *tty = st->tty;
+
+	return data_race(tty->ctrl.session != st->session_hint ||
+			 tty->ctrl.pgrp != st->pgrp_hint) ||
+	       time_after(jiffies, READ_ONCE(st->next_sample)) ||
+	       tsc_winsize_changed(st);
+}
+
 static void tsc_sample(struct ttyscope_state *st)
 {
 	struct tty_struct *tty = st->tty;
@@ -244,6 +270,8 @@ static void tsc_sample(struct ttyscope_state *st)
 	unsigned long flags;
 	bool changed;
 
+	if (!tsc_sample_due(st))
+		return;
 	spin_lock_irqsave(&tty->ctrl.lock, flags);
 	sid = get_pid(tty->ctrl.session);
 	pgrp = get_pid(tty->ctrl.pgrp);
@@ -256,6 +284,8 @@ static void tsc_sample(struct ttyscope_state *st)
 	ws.ws_ypixel = data_race(tty->winsize.ws_ypixel);
 
 	spin_lock(&st->meta_lock);
+	WRITE_ONCE(st->session_hint, sid);
+	WRITE_ONCE(st->pgrp_hint, pgrp);
 	changed = pid_nr(sid) != st->sid || pid_nr(pgrp) != st->pgrp ||
 		  time_after(jiffies, st->next_sample);
 	if (changed) {
@@ -276,7 +306,7 @@ static void tsc_sample(struct ttyscope_state *st)
 		rcu_read_unlock();
 		spin_lock(&st->meta_lock);
 
-		st->next_sample = jiffies + TTYSCOPE_SAMPLE_INTERVAL;
+		WRITE_ONCE(st->next_sample, jiffies + TTYSCOPE_SAMPLE_INTERVAL);
 		changed = pid_nr(sid) != st->sid || pid_nr(pgrp) != st->pgrp ||
 			  uid != st->uid || loginuid != st->loginuid ||
 			  strncmp(comm, st->comm, TASK_COMM_LEN) ||

@@ -2,18 +2,18 @@
 /*
  * /dev/rpl: the record stream.
  *
- * Every open file is a reader with its own byte FIFO. Producers (the ldisc
- * methods and the ioctls) append whole records to every reader under one
- * spinlock, so all readers see the same order and every tty's sequence
+ * Every open file is a reader with its own ring of records. Producers (the
+ * ldisc methods and the ioctls) append whole records to every reader under
+ * one spinlock, so all readers see the same order and every tty's sequence
  * numbers ascend in every stream. A producer never waits: a record that
  * does not fit is counted as lost for that reader, and a LOSS record is
  * queued before the next record that fits (relayfs's no-overwrite mode,
  * with the loss made visible).
  *
- * A reader consumes its FIFO under its own mutex, outside the spinlock,
+ * A reader consumes its ring under its own mutex, outside the spinlock,
  * and hands out whole records only.
  */
-#include <linux/kfifo.h>
+#include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
@@ -23,18 +23,75 @@
 
 #include "ttyscope.h"
 
+#define TSC_HDR_SIZE sizeof(struct ttyscope_rec)
+
+/*
+ * A single-consumer byte ring holding whole records. Unlike kfifo, a record
+ * written in several pieces becomes visible at once (one release of @in),
+ * and the consumer can walk the headers of queued records and consume only
+ * what it copied out, so a failed copy loses nothing.
+ *
+ * @in is written by producers under ttyscope_emit_lock, @out by the
+ * consumer under its read_mutex; each side reads the other's with acquire.
+ */
+struct tsc_ring {
+	u8 *data;
+	u32 size; /* a power of two */
+	u32 in;
+	u32 out;
+};
+
+static u32 tsc_ring_free(const struct tsc_ring *ring)
+{
+	return ring->size - (ring->in - smp_load_acquire(&ring->out));
+}
+
+static u32 tsc_ring_used(const struct tsc_ring *ring)
+{
+	return smp_load_acquire(&ring->in) - ring->out;
+}
+
+/* Store @n bytes at position @pos (not yet published). */
+static void tsc_ring_put(struct tsc_ring *ring, u32 pos, const void *src, u32 n)
+{
+	u32 off = pos & (ring->size - 1), l = min(n, ring->size - off);
+
+	if (!n)
+		return;
+	memcpy(ring->data + off, src, l);
+	memcpy(ring->data, src + l, n - l);
+}
+
+static void tsc_ring_get(const struct tsc_ring *ring, u32 pos, void *dst, u32 n)
+{
+	u32 off = pos & (ring->size - 1), l = min(n, ring->size - off);
+
+	memcpy(dst, ring->data + off, l);
+	memcpy(dst + l, ring->data, n - l);
+}
+
+static int tsc_ring_to_user(const struct tsc_ring *ring, u32 pos,
+			    char __user *dst, u32 n)
+{
+	u32 off = pos & (ring->size - 1), l = min(n, ring->size - off);
+
+	if (copy_to_user(dst, ring->data + off, l) ||
+	    copy_to_user(dst + l, ring->data, n - l))
+		return -EFAULT;
+	return 0;
+}
+
 /**
  * struct ttyscope_reader - one open file of /dev/rpl
  * @node: entry in ttyscope_readers
  * @wait: readers and pollers wait here for records
- * @read_mutex: serialises consumers of @fifo (read, SET_BUFSIZE)
+ * @read_mutex: serialises consumers of @ring (read, SET_BUFSIZE)
+ * @ring: queued records
  *
  * Protected by ttyscope_emit_lock (the producer side):
- * @fifo: queued records (consumed under @read_mutex without the lock)
- * @buf: storage of @fifo
  * @records: records offered to this reader (queued + lost)
  * @bytes: payload bytes of those records
- * @records_lost: records lost because @fifo was full
+ * @records_lost: records lost because @ring was full
  * @bytes_lost: payload bytes of those records
  * @pend_records: records lost since the last LOSS record was queued
  * @pend_bytes: payload bytes of those records
@@ -44,9 +101,8 @@ struct ttyscope_reader {
 	struct list_head node;
 	wait_queue_head_t wait;
 	struct mutex read_mutex;
+	struct tsc_ring ring;
 
-	DECLARE_KFIFO_PTR(fifo, u8);
-	void *buf;
 	u64 records;
 	u64 bytes;
 	u64 records_lost;
@@ -81,47 +137,56 @@ static void tsc_fill_hdr(struct ttyscope_rec *hdr, u16 type, u32 flags, u32 len,
 }
 
 /*
- * Queue a LOSS record if one is owed and @extra more bytes fit after it.
- * Context: ttyscope_emit_lock held.
+ * Store an owed LOSS record at *@pos if it and @extra more bytes fit.
+ * Returns false if they do not. Context: ttyscope_emit_lock held.
  */
-static bool tsc_queue_loss(struct ttyscope_reader *r, size_t extra)
+static bool tsc_put_loss(struct ttyscope_reader *r, u32 *pos, u32 extra)
 {
 	struct ttyscope_rec_loss loss;
 	struct ttyscope_rec hdr;
 
 	if (!r->pend_records)
 		return true;
-	if (kfifo_avail(&r->fifo) < sizeof(hdr) + sizeof(loss) + extra)
+	if (tsc_ring_free(&r->ring) < TSC_HDR_SIZE + sizeof(loss) + extra)
 		return false;
 	tsc_fill_hdr(&hdr, TTYSCOPE_REC_LOSS, 0, sizeof(loss), 0,
 		     r->loss_seq++);
 	loss.records = cpu_to_le64(r->pend_records);
 	loss.bytes = cpu_to_le64(r->pend_bytes);
-	kfifo_in(&r->fifo, (u8 *)&hdr, sizeof(hdr));
-	kfifo_in(&r->fifo, (u8 *)&loss, sizeof(loss));
+	tsc_ring_put(&r->ring, *pos, &hdr, sizeof(hdr));
+	tsc_ring_put(&r->ring, *pos + sizeof(hdr), &loss, sizeof(loss));
+	*pos += sizeof(hdr) + sizeof(loss);
 	r->pend_records = 0;
 	r->pend_bytes = 0;
 	return true;
 }
 
+/* Make everything stored up to @pos visible to the reader. */
+static void tsc_publish(struct ttyscope_reader *r, u32 pos)
+{
+	if (pos == r->ring.in)
+		return;
+	smp_store_release(&r->ring.in, pos);
+	if (wq_has_sleeper(&r->wait))
+		wake_up_interruptible(&r->wait);
+}
+
 /* Context: ttyscope_emit_lock held. */
 static void tsc_queue(struct ttyscope_reader *r, struct ttyscope_state *st,
 		      const struct ttyscope_rec *hdr, const void *head,
-		      size_t head_len, const void *data, size_t len)
+		      u32 head_len, const void *data, u32 len)
 {
-	size_t plen = head_len + len;
+	u32 plen = head_len + len, pos = r->ring.in;
 
 	r->records++;
 	r->bytes += plen;
-	if (tsc_queue_loss(r, sizeof(*hdr) + plen) &&
-	    kfifo_avail(&r->fifo) >= sizeof(*hdr) + plen) {
-		kfifo_in(&r->fifo, (const u8 *)hdr, sizeof(*hdr));
-		if (head_len)
-			kfifo_in(&r->fifo, (const u8 *)head, head_len);
-		if (len)
-			kfifo_in(&r->fifo, (const u8 *)data, len);
-		if (wq_has_sleeper(&r->wait))
-			wake_up_interruptible(&r->wait);
+	if (tsc_put_loss(r, &pos, TSC_HDR_SIZE + plen) &&
+	    tsc_ring_free(&r->ring) >= pos - r->ring.in + TSC_HDR_SIZE + plen) {
+		tsc_ring_put(&r->ring, pos, hdr, TSC_HDR_SIZE);
+		tsc_ring_put(&r->ring, pos + TSC_HDR_SIZE, head, head_len);
+		tsc_ring_put(&r->ring, pos + TSC_HDR_SIZE + head_len, data,
+			     len);
+		tsc_publish(r, pos + TSC_HDR_SIZE + plen);
 		return;
 	}
 	r->records_lost++;
@@ -130,8 +195,7 @@ static void tsc_queue(struct ttyscope_reader *r, struct ttyscope_state *st,
 	r->pend_bytes += plen;
 	tsc_records_lost++;
 	tsc_bytes_lost += plen;
-	if (st)
-		st->lost_records++;
+	st->lost_records++;
 }
 
 static void tsc_count(struct ttyscope_state *st, u16 type, size_t len)
@@ -162,6 +226,9 @@ static void tsc_count(struct ttyscope_state *st, u16 type, size_t len)
  * @data: variable part of the payload (may be NULL)
  * @len: its size; split over several records if longer than fits in one
  *
+ * CLOSE is a tty's last record: a method that was still running when the
+ * tty was detached produces nothing after it.
+ *
  * Context: any context except hard interrupt; never sleeps or waits.
  */
 void ttyscope_emit(struct ttyscope_state *st, u16 type, u32 flags,
@@ -177,6 +244,11 @@ void ttyscope_emit(struct ttyscope_state *st, u16 type, u32 flags,
 	do {
 		n = min(len, max);
 		spin_lock_irqsave(&ttyscope_emit_lock, irqflags);
+		if (st->closed) {
+			spin_unlock_irqrestore(&ttyscope_emit_lock, irqflags);
+			return;
+		}
+		st->closed = type == TTYSCOPE_REC_CLOSE;
 		tsc_fill_hdr(&hdr, type, flags, head_len + n, st->dev,
 			     st->seq++);
 		tsc_count(st, type, n);
@@ -197,22 +269,27 @@ void ttyscope_emit(struct ttyscope_state *st, u16 type, u32 flags,
 static void tsc_flush_loss(struct ttyscope_reader *r)
 {
 	unsigned long irqflags;
+	u32 pos;
 
 	spin_lock_irqsave(&ttyscope_emit_lock, irqflags);
-	tsc_queue_loss(r, 0);
+	pos = r->ring.in;
+	if (tsc_put_loss(r, &pos, 0))
+		tsc_publish(r, pos);
 	spin_unlock_irqrestore(&ttyscope_emit_lock, irqflags);
 }
 
-static int tsc_alloc_fifo(u32 size, void **ret_buf)
+static int tsc_alloc_ring(u32 size, u8 **ret_data, u32 *ret_size)
 {
-	void *buf;
+	u8 *data;
 
 	if (size < TTYSCOPE_BUF_MIN || size > TTYSCOPE_BUF_MAX)
 		return -EINVAL;
-	buf = vmalloc(roundup_pow_of_two(size));
-	if (!buf)
+	size = roundup_pow_of_two(size);
+	data = vmalloc(size);
+	if (!data)
 		return -ENOMEM;
-	*ret_buf = buf;
+	*ret_data = data;
+	*ret_size = size;
 	return 0;
 }
 
@@ -225,12 +302,12 @@ static int tsc_rpl_open(struct inode *inode, struct file *file)
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
-	ret = tsc_alloc_fifo(TTYSCOPE_BUF_DEFAULT, &r->buf);
+	ret = tsc_alloc_ring(TTYSCOPE_BUF_DEFAULT, &r->ring.data,
+			     &r->ring.size);
 	if (ret) {
 		kfree(r);
 		return ret;
 	}
-	kfifo_init(&r->fifo, r->buf, TTYSCOPE_BUF_DEFAULT);
 	init_waitqueue_head(&r->wait);
 	mutex_init(&r->read_mutex);
 	file->private_data = r;
@@ -251,52 +328,37 @@ static int tsc_rpl_release(struct inode *inode, struct file *file)
 	list_del(&r->node);
 	tsc_readers--;
 	spin_unlock_irqrestore(&ttyscope_emit_lock, irqflags);
-	vfree(r->buf);
+	vfree(r->ring.data);
 	kfree(r);
 	return 0;
 }
 
-/* Drop the rest of a record that could be copied only in part. */
-static void tsc_skip(struct ttyscope_reader *r, unsigned int n)
-{
-	while (n--)
-		kfifo_skip(&r->fifo);
-}
-
 /*
- * Copy whole records to @ubuf. Returns the bytes copied, -EINVAL if the
- * first record does not fit, -EFAULT if it could not be copied.
+ * Copy as many whole records as fit in @count bytes to @ubuf, and consume
+ * them. Returns the bytes copied, -EINVAL if the first record does not fit,
+ * or -EFAULT, in which case nothing is consumed.
  * Context: r->read_mutex held; records are queued.
  */
 static ssize_t tsc_copy_records(struct ttyscope_reader *r, char __user *ubuf,
 				size_t count)
 {
+	struct tsc_ring *ring = &r->ring;
+	u32 used = tsc_ring_used(ring), done = 0, rec;
 	struct ttyscope_rec hdr;
-	unsigned long irqflags;
-	unsigned int rec, copied;
-	size_t done = 0;
-	int ret;
 
-	while (kfifo_out_peek(&r->fifo, (u8 *)&hdr, sizeof(hdr)) ==
-	       sizeof(hdr)) {
-		rec = sizeof(hdr) + le32_to_cpu(hdr.len);
+	while (used - done >= TSC_HDR_SIZE) {
+		tsc_ring_get(ring, ring->out + done, &hdr, sizeof(hdr));
+		rec = TSC_HDR_SIZE + le32_to_cpu(hdr.len);
 		if (rec > count - done)
 			break;
-		ret = kfifo_to_user(&r->fifo, ubuf + done, rec, &copied);
-		if (ret) {
-			/* Keep the stream aligned: the record is lost. */
-			tsc_skip(r, rec - copied);
-			spin_lock_irqsave(&ttyscope_emit_lock, irqflags);
-			r->records_lost++;
-			r->pend_records++;
-			r->bytes_lost += rec - sizeof(hdr);
-			r->pend_bytes += rec - sizeof(hdr);
-			spin_unlock_irqrestore(&ttyscope_emit_lock, irqflags);
-			return done ? done : -EFAULT;
-		}
 		done += rec;
 	}
-	return done ? done : -EINVAL;
+	if (!done)
+		return -EINVAL;
+	if (tsc_ring_to_user(ring, ring->out, ubuf, done))
+		return -EFAULT;
+	smp_store_release(&ring->out, ring->out + done);
+	return done;
 }
 
 static ssize_t tsc_rpl_read(struct file *file, char __user *ubuf, size_t count,
@@ -308,17 +370,17 @@ static ssize_t tsc_rpl_read(struct file *file, char __user *ubuf, size_t count,
 	for (;;) {
 		if (mutex_lock_interruptible(&r->read_mutex))
 			return -ERESTARTSYS;
-		if (!kfifo_is_empty(&r->fifo))
+		if (tsc_ring_used(&r->ring))
 			break;
 		mutex_unlock(&r->read_mutex);
 		if (file->f_flags & O_NONBLOCK)
 			return -EAGAIN;
-		if (wait_event_interruptible(r->wait,
-					     !kfifo_is_empty(&r->fifo)))
+		if (wait_event_interruptible(r->wait, tsc_ring_used(&r->ring)))
 			return -ERESTARTSYS;
 	}
 	ret = tsc_copy_records(r, ubuf, count);
-	tsc_flush_loss(r);
+	if (ret > 0)
+		tsc_flush_loss(r);
 	mutex_unlock(&r->read_mutex);
 	return ret;
 }
@@ -328,7 +390,7 @@ static __poll_t tsc_rpl_poll(struct file *file, poll_table *wait)
 	struct ttyscope_reader *r = file->private_data;
 
 	poll_wait(file, &r->wait, wait);
-	return kfifo_is_empty(&r->fifo) ? 0 : EPOLLIN | EPOLLRDNORM;
+	return tsc_ring_used(&r->ring) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
 /**
@@ -342,44 +404,37 @@ static __poll_t tsc_rpl_poll(struct file *file, poll_table *wait)
 int ttyscope_set_bufsize(struct file *file, u32 size)
 {
 	struct ttyscope_reader *r = file->private_data;
-	void *buf, *tmp = NULL, *old;
+	struct tsc_ring *ring = &r->ring;
 	unsigned long irqflags;
-	unsigned int used;
+	u8 *data, *old;
+	u32 used;
 	int ret;
 
-	ret = tsc_alloc_fifo(size, &buf);
+	ret = tsc_alloc_ring(size, &data, &size);
 	if (ret)
 		return ret;
-	size = roundup_pow_of_two(size);
 	if (mutex_lock_interruptible(&r->read_mutex)) {
-		vfree(buf);
+		vfree(data);
 		return -ERESTARTSYS;
 	}
-	/* Producers only add: the queue holds at most the old size. */
-	tmp = vmalloc(kfifo_size(&r->fifo));
-	if (!tmp) {
-		ret = -ENOMEM;
-		goto out;
-	}
 	spin_lock_irqsave(&ttyscope_emit_lock, irqflags);
-	used = kfifo_len(&r->fifo);
+	used = ring->in - ring->out;
 	if (used > size) {
 		spin_unlock_irqrestore(&ttyscope_emit_lock, irqflags);
-		ret = -EBUSY;
-		goto out;
+		mutex_unlock(&r->read_mutex);
+		vfree(data);
+		return -EBUSY;
 	}
-	used = kfifo_out(&r->fifo, (u8 *)tmp, used);
-	old = r->buf;
-	r->buf = buf;
-	kfifo_init(&r->fifo, buf, size);
-	kfifo_in(&r->fifo, (u8 *)tmp, used);
+	tsc_ring_get(ring, ring->out, data, used);
+	old = ring->data;
+	ring->data = data;
+	ring->size = size;
+	ring->out = 0;
+	ring->in = used;
 	spin_unlock_irqrestore(&ttyscope_emit_lock, irqflags);
-	buf = old;
-out:
 	mutex_unlock(&r->read_mutex);
-	vfree(tmp);
-	vfree(buf);
-	return ret;
+	vfree(old);
+	return 0;
 }
 
 /**
@@ -403,8 +458,8 @@ void ttyscope_get_stats(struct file *file, struct ttyscope_stats *stats)
 	stats->rd_bytes = r->bytes;
 	stats->rd_records_lost = r->records_lost;
 	stats->rd_bytes_lost = r->bytes_lost;
-	stats->rd_buf_size = kfifo_size(&r->fifo);
-	stats->rd_buf_used = kfifo_len(&r->fifo);
+	stats->rd_buf_size = r->ring.size;
+	stats->rd_buf_used = r->ring.in - READ_ONCE(r->ring.out);
 	spin_unlock_irqrestore(&ttyscope_emit_lock, irqflags);
 	spin_lock(&ttyscope_states_lock);
 	stats->ttys_captured = ttyscope_ttys;
