@@ -1,7 +1,8 @@
 # ttyscope lab: builds the static guest programs. Invoked by tests/vm/lab as
 #   make -r -f tests/vm/guest.mk GUEST_DIR=... OUT=... UAPI=...
 # Every $(GUEST_DIR)/t-*.c and b-*.c becomes $(OUT)/<name>, linked with
-# $(GUEST_DIR)/lib.c when that file exists. Any compiler warning is an error.
+# $(GUEST_DIR)/lib.c when that file exists; t-*32.c become 32-bit (i386)
+# programs without lib.c. Any compiler warning is an error.
 
 GUEST_DIR ?= tests/vm/guest
 OUT ?= build/lab/guest
@@ -19,6 +20,8 @@ HDRS := $(wildcard $(GUEST_DIR)/*.h) $(shell find $(UAPI) -name '*.h' 2>/dev/nul
 .PHONY: all
 .DELETE_ON_ERROR:
 
+M32_BINS := $(filter $(OUT)/t-%32,$(BINS))
+
 all: $(BINS)
 
 $(OUT):
@@ -29,3 +32,6 @@ $(OUT)/lib.o: $(GUEST_DIR)/lib.c $(HDRS) $(MAKEFILE_LIST) | $(OUT)
 
 $(OUT)/%: $(GUEST_DIR)/%.c $(LIBOBJ) $(HDRS) $(MAKEFILE_LIST) | $(OUT)
 	$(GUEST_CC) $(CFLAGS) -o $@ $< $(LIBOBJ)
+
+$(M32_BINS): $(OUT)/%: $(GUEST_DIR)/%.c $(HDRS) $(MAKEFILE_LIST) | $(OUT)
+	$(GUEST_CC) $(CFLAGS) -m32 -o $@ $<
