@@ -83,8 +83,10 @@ static int tsc_input_line(struct tsc_input *in, char **ret_line,
 	size_t scanned = 0;
 
 	for (;;) {
-		char *nl = memchr(in->buf + in->start + scanned, '\n',
-				  in->end - in->start - scanned);
+		size_t avail = in->end - in->start - scanned;
+		char *nl = avail ? memchr(in->buf + in->start + scanned, '\n',
+					  avail) :
+				   NULL;
 		size_t len;
 		ssize_t n;
 

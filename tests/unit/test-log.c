@@ -20,6 +20,8 @@
 
 #define BASE_TS 1700000000000000000u
 
+static const char sample_text[] = "ls -l\r\n\x1b[0mtotal 4\r\n";
+
 /* Record @i of the test sequence: its header and payload. */
 static void gen_rec(uint64_t i, struct tsc_rec_hdr *hdr, uint8_t *payload)
 {
@@ -55,8 +57,9 @@ static void gen_rec(uint64_t i, struct tsc_rec_hdr *hdr, uint8_t *payload)
 		break;
 	}
 	for (uint32_t k = 0; k < hdr->len; k++)
-		payload[k] = (uint8_t)("ls -l\r\n\x1b[0mtotal 4\r\n"[k % 22] +
-				       (i % 3));
+		payload[k] =
+			(uint8_t)(sample_text[k % (sizeof(sample_text) - 1)] +
+				  (i % 3));
 }
 
 /*
