@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ttyscope, the command line tool: what its subcommands share.
+ *
+ * A session is loaded whole into memory (struct tsc_session_recs) from a
+ * ttyscope log, an asciicast file or a script recording, so that replay
+ * can seek both ways and export/import are one loop over an array.
+ */
+#ifndef TTYSCOPE_CLI_H
+#define TTYSCOPE_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ttyscope.h"
+
+#define PROGRAM_NAME "ttyscope"
+
+/* Exit codes: 0 success, 1 failure, 2 usage error (like grep, diff). */
+#define TSC_EXIT_FAILURE 1
+#define TSC_EXIT_USAGE 2
+
+/* Input formats of a session file. */
+enum tsc_in_format {
+	TSC_IN_AUTO = 0,
+	TSC_IN_TTYSCOPE,
+	TSC_IN_ASCIICAST,
+	TSC_IN_SCRIPT,
+};
+
+/* One record of a loaded session; @rec points into @payload's owner. */
+struct tsc_session_recs {
+	struct tsc_rec *recs;
+	size_t n;
+	size_t cap;
+	/* From the log header (ttyscope logs only), else zero/NULL. */
+	bool have_meta;
+	uint32_t uid;
+	uint64_t start_ns;
+	char *host;
+	char *tty;
+	char *user;
+	char *command;
+};
+
+int tsc_cli_parse_format(const char *arg, enum tsc_in_format *ret);
+int tsc_cli_load(const char *path, enum tsc_in_format format,
+		 const char *timing, struct tsc_session_recs *s);
+void tsc_cli_session_free(struct tsc_session_recs *s);
+int tsc_cli_parse_time(const char *arg, uint64_t *ret_ns);
+int tsc_cli_write_all(int fd, const void *buf, size_t len);
+void tsc_cli_err(const char *what, const char *path, int err);
+void tsc_cli_try_help(const char *cmd);
+
+/* Plain-text conversion state (replay --text, logs --grep). */
+struct text_strip {
+	int state;
+	bool cr;
+};
+
+size_t text_strip(struct text_strip *t, const uint8_t *in, size_t len,
+		  uint8_t *out);
+
+int tsc_cmd_replay(int argc, char **argv);
+int tsc_cmd_export(int argc, char **argv);
+int tsc_cmd_import(int argc, char **argv);
+int tsc_cmd_logs(int argc, char **argv);
+
+#endif /* TTYSCOPE_CLI_H */

@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ttyscope: replay, export, import and find captured tty sessions.
+ *
+ * Git-style subcommands; this file holds main(), the dispatch, and what
+ * the subcommands share: loading a session (ttyscope log, asciicast or
+ * script recording) into memory, parsing times, and error messages in the
+ * util-linux form "ttyscope: <what> '<path>': <strerror>".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tsc-i18n.h"
+#include "ttyscope-cli.h"
+
+/* Print "ttyscope: WHAT 'PATH': strerror(ERR)" (ERR > 0) on stderr. */
+void tsc_cli_err(const char *what, const char *path, int err)
+{
+	if (path)
+		fprintf(stderr, "%s: %s '%s': %s\n", PROGRAM_NAME, what, path,
+			strerror(err));
+	else
+		fprintf(stderr, "%s: %s: %s\n", PROGRAM_NAME, what,
+			strerror(err));
+}
+
+void tsc_cli_try_help(const char *cmd)
+{
+	if (cmd)
+		fprintf(stderr, _("Try '%s %s --help' for more information.\n"),
+			PROGRAM_NAME, cmd);
+	else
+		fprintf(stderr, _("Try '%s --help' for more information.\n"),
+			PROGRAM_NAME);
+}
+
+/* write() all of @buf, retrying short writes and EINTR; 0 or -errno. */
+int tsc_cli_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int tsc_cli_parse_format(const char *arg, enum tsc_in_format *ret)
+{
+	static const struct {
+		const char *name;
+		enum tsc_in_format format;
+	} names[] = {
+		{ "auto", TSC_IN_AUTO },
+		{ "ttyscope", TSC_IN_TTYSCOPE },
+		{ "asciicast", TSC_IN_ASCIICAST },
+		{ "script", TSC_IN_SCRIPT },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(arg, names[i].name)) {
+			*ret = names[i].format;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/*
+ * Parse a position in a recording: seconds ("90", "1.5") or
+ * [[HH:]MM:]SS[.frac] ("1:30", "0:01:30.25").
+ */
+int tsc_cli_parse_time(const char *arg, uint64_t *ret_ns)
+{
+	double total = 0;
+	const char *p = arg;
+	int fields = 0;
+
+	if (!*arg)
+		return -EINVAL;
+	for (;;) {
+		const char *dot;
+		char *end;
+		double v;
+
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		errno = 0;
+		v = strtod(p, &end);
+		if (errno || end == p || !isfinite(v) || v < 0)
+			return -EINVAL;
+		total = total * 60 + v;
+		fields++;
+		if (*end == '\0')
+			break;
+		dot = strchr(p, '.');
+		if (*end != ':' || fields == 3 || (dot && dot < end))
+			return -EINVAL;
+		p = end + 1;
+	}
+	if (total > 1e9)
+		return -ERANGE;
+	*ret_ns = (uint64_t)llround(total * 1e9);
+	return 0;
+}
+
+static int session_push(struct tsc_session_recs *s, const struct tsc_rec *rec)
+{
+	struct tsc_rec *r;
+	uint8_t *copy = NULL;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct tsc_rec *v = realloc(s->recs, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->recs = v;
+		s->cap = cap;
+	}
+	if (rec->hdr.len) {
+		copy = malloc(rec->hdr.len);
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, rec->payload, rec->hdr.len);
+	}
+	r = &s->recs[s->n++];
+	r->hdr = rec->hdr;
+	r->payload = copy;
+	r->raw = NULL;
+	return 0;
+}
+
+static int session_sink(void *userdata, const struct tsc_rec *rec)
+{
+	return session_push(userdata, rec);
+}
+
+void tsc_cli_session_free(struct tsc_session_recs *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free((void *)s->recs[i].payload);
+	free(s->recs);
+	free(s->host);
+	free(s->tty);
+	free(s->user);
+	free(s->command);
+	memset(s, 0, sizeof(*s));
+}
+
+static int dup_str(const char *src, char **ret)
+{
+	*ret = NULL;
+	if (!src)
+		return 0;
+	*ret = strdup(src);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int load_log(int fd, const char *path, struct tsc_session_recs *s)
+{
+	struct tsc_log_reader *reader;
+	const struct tsc_log_meta *meta;
+	struct tsc_rec rec;
+	int r;
+
+	r = tsc_log_reader_new(fd, &reader);
+	if (r < 0) {
+		if (r == -ENODATA || r == -EPROTONOSUPPORT)
+			r = -EBADMSG;
+		tsc_cli_err(_("cannot read log"), path, -r);
+		return r;
+	}
+	meta = tsc_log_reader_meta(reader);
+	s->have_meta = true;
+	s->uid = meta->uid;
+	s->start_ns = meta->start_ns;
+	r = dup_str(meta->host, &s->host);
+	if (!r)
+		r = dup_str(meta->tty, &s->tty);
+	if (!r)
+		r = dup_str(meta->user, &s->user);
+	for (size_t i = 0; !r && i < meta->n_fields; i++)
+		if (!strcmp(meta->fields[i].key, "command") && !s->command)
+			r = dup_str(meta->fields[i].value, &s->command);
+	while (!r && (r = tsc_log_reader_next(reader, &rec)) > 0)
+		r = session_push(s, &rec);
+	if (r == -EBADMSG) {
+		const struct tsc_error *e = tsc_log_reader_error(reader);
+
+		fprintf(stderr, _("%s: corrupt log '%s' at byte %" PRIu64 "\n"),
+			PROGRAM_NAME, path, e->offset);
+	} else if (r < 0) {
+		tsc_cli_err(_("cannot read log"), path, -r);
+	}
+	tsc_log_reader_free(reader);
+	return r < 0 ? r : 0;
+}
+
+static enum tsc_in_format sniff(int fd)
+{
+	static const char log_magic[12] = "TTYSCOPELOG";
+	char buf[12];
+	ssize_t n = pread(fd, buf, sizeof(buf), 0);
+
+	if (n == (ssize_t)sizeof(buf) && !memcmp(buf, log_magic, sizeof(buf)))
+		return TSC_IN_TTYSCOPE;
+	if (n > 0 && buf[0] == '{')
+		return TSC_IN_ASCIICAST;
+	return TSC_IN_SCRIPT;
+}
+
+/**
+ * tsc_cli_load() - read a whole session into memory
+ * @path: the file
+ * @format: its format; %TSC_IN_AUTO guesses from the first bytes
+ * @timing: script's timing file (required for the script format)
+ * @s: the session, zeroed by the caller
+ *
+ * Prints an error message on failure.
+ *
+ * Return: 0 or a negative errno.
+ */
+int tsc_cli_load(const char *path, enum tsc_in_format format,
+		 const char *timing, struct tsc_session_recs *s)
+{
+	struct tsc_import_info info = { 0 };
+	int fd, tfd = -1, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		tsc_cli_err(_("cannot open"), path, -r);
+		return r;
+	}
+	if (format == TSC_IN_AUTO)
+		format = timing ? TSC_IN_SCRIPT : sniff(fd);
+	switch (format) {
+	case TSC_IN_TTYSCOPE:
+		r = load_log(fd, path, s);
+		break;
+	case TSC_IN_ASCIICAST:
+		r = tsc_import_asciicast(fd, NULL, session_sink, s, &info);
+		if (r == -EBADMSG)
+			fprintf(stderr,
+				_("%s: malformed asciicast '%s' at line %" PRIu64
+				  "\n"),
+				PROGRAM_NAME, path, info.line);
+		else if (r < 0)
+			tsc_cli_err(_("cannot import"), path, -r);
+		break;
+	case TSC_IN_SCRIPT:
+	default:
+		if (!timing) {
+			fprintf(stderr,
+				_("%s: '%s' is not a ttyscope log or an "
+				  "asciicast file; for a script recording, "
+				  "give --timing\n"),
+				PROGRAM_NAME, path);
+			r = -EINVAL;
+			break;
+		}
+		tfd = open(timing, O_RDONLY | O_CLOEXEC);
+		if (tfd < 0) {
+			r = -errno;
+			tsc_cli_err(_("cannot open"), timing, -r);
+			break;
+		}
+		r = tsc_import_script(tfd, fd, fd, NULL, session_sink, s,
+				      &info);
+		if (r == -EBADMSG)
+			fprintf(stderr,
+				_("%s: malformed timing file '%s' at line "
+				  "%" PRIu64 "\n"),
+				PROGRAM_NAME, timing, info.line);
+		else if (r < 0)
+			tsc_cli_err(_("cannot import"), path, -r);
+		break;
+	}
+	if (tfd >= 0)
+		close(tfd);
+	close(fd);
+	if (r < 0)
+		tsc_cli_session_free(s);
+	return r;
+}
+
+static void __attribute__((noreturn)) usage(void)
+{
+	FILE *out = stdout;
+
+	fputs(_("\nUsage:\n"), out);
+	fprintf(out, _(" %s <command> [options] [<arguments>]\n"),
+		PROGRAM_NAME);
+	fputs(_("\nReplay, export, import and find captured tty sessions.\n"),
+	      out);
+	fputs(_("\nCommands:\n"), out);
+	fputs(_(" replay <file>    play a session on this terminal\n"), out);
+	fputs(_(" export <file>    convert a session to asciicast or script\n"),
+	      out);
+	fputs(_(" import <file>    convert asciicast or script to a ttyscope log\n"),
+	      out);
+	fputs(_(" logs [<dir>]     list the sessions in a log directory\n"),
+	      out);
+	fputs(_("\nOptions:\n"), out);
+	fputs(_(" -h, --help       display this help\n"), out);
+	fputs(_(" -V, --version    display version\n"), out);
+	fprintf(out,
+		_("\nRun '%s <command> --help' for a command's options.\n"),
+		PROGRAM_NAME);
+	fputs(_("For more details see ttyscope(1).\n"), out);
+	exit(EXIT_SUCCESS);
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "replay", tsc_cmd_replay },
+	{ "export", tsc_cmd_export },
+	{ "import", tsc_cmd_import },
+	{ "logs", tsc_cmd_logs },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	setlocale(LC_ALL, "");
+	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+	textdomain(GETTEXT_PACKAGE);
+
+	/* Options before the command only; "+" stops at the first word. */
+	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage();
+		case 'V':
+			printf(_("%s from %s %s\n"), PROGRAM_NAME, "ttyscope",
+			       TTYSCOPE_VERSION);
+			return EXIT_SUCCESS;
+		default:
+			tsc_cli_try_help(NULL);
+			return TSC_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, _("%s: no command given\n"), PROGRAM_NAME);
+		tsc_cli_try_help(NULL);
+		return TSC_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[optind], commands[i].name)) {
+			static char name[64];
+
+			/* getopt's messages say "ttyscope replay: ..." */
+			snprintf(name, sizeof(name), "%s %s", PROGRAM_NAME,
+				 commands[i].name);
+			argv += optind;
+			argc -= optind;
+			argv[0] = name;
+			optind = 0; /* glibc: reinitialize getopt */
+			return commands[i].fn(argc, argv);
+		}
+	fprintf(stderr, _("%s: unknown command '%s'\n"), PROGRAM_NAME,
+		argv[optind]);
+	tsc_cli_try_help(NULL);
+	return TSC_EXIT_USAGE;
+}
