@@ -12,18 +12,25 @@
  *
  * A reader consumes its ring under its own mutex, outside the spinlock,
  * and hands out whole records only.
+ *
+ * Queued records are readable at once, but a sleeping reader is not woken
+ * for each one: only when its ring is 1/TSC_WAKE_FRACTION full, otherwise
+ * by a timer at the next tick. Waking a reader per record made the reader
+ * run, and the producer pay for a wakeup, once per write() to a tty.
  */
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/timer.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
 #include "ttyscope.h"
 
 #define TSC_HDR_SIZE sizeof(struct ttyscope_rec)
+#define TSC_WAKE_FRACTION 8
 
 /*
  * A single-consumer byte ring holding whole records. Unlike kfifo, a record
@@ -85,6 +92,7 @@ static int tsc_ring_to_user(const struct tsc_ring *ring, u32 pos,
  * struct ttyscope_reader - one open file of /dev/rpl
  * @node: entry in ttyscope_readers
  * @wait: readers and pollers wait here for records
+ * @wake_timer: wakes @wait for records that did not fill the ring enough
  * @read_mutex: serialises consumers of @ring (read, SET_BUFSIZE)
  * @ring: queued records
  *
@@ -100,6 +108,7 @@ static int tsc_ring_to_user(const struct tsc_ring *ring, u32 pos,
 struct ttyscope_reader {
 	struct list_head node;
 	wait_queue_head_t wait;
+	struct timer_list wake_timer;
 	struct mutex read_mutex;
 	struct tsc_ring ring;
 
@@ -161,14 +170,29 @@ static bool tsc_put_loss(struct ttyscope_reader *r, u32 *pos, u32 extra)
 	return true;
 }
 
-/* Make everything stored up to @pos visible to the reader. */
+/*
+ * Make everything stored up to @pos visible to the reader, and wake it if
+ * it sleeps: now if its ring is filling up, else at the next tick.
+ * Context: ttyscope_emit_lock held.
+ */
 static void tsc_publish(struct ttyscope_reader *r, u32 pos)
 {
 	if (pos == r->ring.in)
 		return;
 	smp_store_release(&r->ring.in, pos);
-	if (wq_has_sleeper(&r->wait))
+	if (!wq_has_sleeper(&r->wait))
+		return;
+	if (pos - READ_ONCE(r->ring.out) >= r->ring.size / TSC_WAKE_FRACTION)
 		wake_up_interruptible(&r->wait);
+	else if (!timer_pending(&r->wake_timer))
+		mod_timer(&r->wake_timer, jiffies + 1);
+}
+
+static void tsc_wake_timer(struct timer_list *t)
+{
+	struct ttyscope_reader *r = from_timer(r, t, wake_timer);
+
+	wake_up_interruptible(&r->wait);
 }
 
 /* Context: ttyscope_emit_lock held. */
@@ -309,6 +333,7 @@ static int tsc_rpl_open(struct inode *inode, struct file *file)
 		return ret;
 	}
 	init_waitqueue_head(&r->wait);
+	timer_setup(&r->wake_timer, tsc_wake_timer, 0);
 	mutex_init(&r->read_mutex);
 	file->private_data = r;
 
@@ -328,6 +353,8 @@ static int tsc_rpl_release(struct inode *inode, struct file *file)
 	list_del(&r->node);
 	tsc_readers--;
 	spin_unlock_irqrestore(&ttyscope_emit_lock, irqflags);
+	/* No producer can arm it any more. */
+	timer_shutdown_sync(&r->wake_timer);
 	vfree(r->ring.data);
 	kfree(r);
 	return 0;
