@@ -1311,7 +1311,9 @@ static int listen_socket(void)
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
-		if (mkdir(dir, 0750) == 0 && chown(dir, 0, d.gid) < 0)
+		/* the group must be able to enter; umask(077) cut the mode */
+		if (mkdir(dir, 0750) == 0 &&
+		    (chown(dir, 0, d.gid) < 0 || chmod(dir, 0750) < 0))
 			msg(LOG_WARNING, "chown '%s': %s", dir,
 			    strerror(errno));
 	}
