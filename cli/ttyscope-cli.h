@@ -67,4 +67,43 @@ int tsc_cmd_export(int argc, char **argv);
 int tsc_cmd_import(int argc, char **argv);
 int tsc_cmd_logs(int argc, char **argv);
 
+void tsc_cli_json_str(const char *s);
+
+/*
+ * The daemon the live commands talk to, from the global options
+ * (ttyscope.c): its socket, or a command that carries the protocol.
+ */
+#define TSC_DEFAULT_SOCKET "/run/ttyscope/ttyscope.sock"
+
+struct tsc_cli_daemon {
+	const char *socket; /* --socket, else $TTYSCOPE_SOCKET, else default */
+	bool socket_option; /* given with --socket (passed on to -H's host) */
+	const char *remote; /* --remote: a shell command */
+	const char *host; /* -H: "ssh -T HOST ttyscope stream" */
+};
+
+extern struct tsc_cli_daemon tsc_cli_daemon;
+
+struct tsc_client;
+struct tsc_proto_tty;
+
+int tsc_cli_connect(struct tsc_client **ret_client);
+void tsc_cli_lost(int err);
+int tsc_cli_resolve_tty(struct tsc_client *c, const char *arg,
+			struct tsc_proto_tty *ret_tty);
+const char *tsc_cli_user_name(uint32_t uid, char *buf, size_t size);
+
+/* Commands that talk to the daemon (ttyscope-live.c, ttyscope-watch.c). */
+int tsc_cmd_list(int argc, char **argv);
+int tsc_cmd_stats(int argc, char **argv);
+int tsc_cmd_block(int argc, char **argv);
+int tsc_cmd_unblock(int argc, char **argv);
+int tsc_cmd_inject(int argc, char **argv);
+int tsc_cmd_hangup(int argc, char **argv);
+int tsc_cmd_message(int argc, char **argv);
+int tsc_cmd_attach(int argc, char **argv);
+int tsc_cmd_detach(int argc, char **argv);
+int tsc_cmd_stream(int argc, char **argv);
+int tsc_cmd_watch(int argc, char **argv);
+
 #endif /* TTYSCOPE_CLI_H */

@@ -240,24 +240,6 @@ static void format_time(uint64_t ns, char *buf, size_t size, bool iso)
 	}
 }
 
-static void json_str(const char *s)
-{
-	if (!s) {
-		fputs("null", stdout);
-		return;
-	}
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
-
 static void print_sessions(bool json)
 {
 	char start[32];
@@ -276,21 +258,21 @@ static void print_sessions(bool json)
 		if (json) {
 			format_time(si->start_ns, start, sizeof(start), true);
 			printf("%s\n  {\"file\": ", i ? "," : "");
-			json_str(si->path);
+			tsc_cli_json_str(si->path);
 			printf(", \"start\": \"%s\", \"start_ns\": %" PRIu64
 			       ", \"end_ns\": %" PRIu64 ", \"user\": ",
 			       start, si->start_ns, si->end_ns);
-			json_str(si->user);
+			tsc_cli_json_str(si->user);
 			if (si->uid != TTYSCOPE_UID_UNSET)
 				printf(", \"uid\": %" PRIu32, si->uid);
 			else
 				fputs(", \"uid\": null", stdout);
 			fputs(", \"tty\": ", stdout);
-			json_str(si->tty);
+			tsc_cli_json_str(si->tty);
 			fputs(", \"host\": ", stdout);
-			json_str(si->host);
+			tsc_cli_json_str(si->host);
 			fputs(", \"command\": ", stdout);
-			json_str(si->command);
+			tsc_cli_json_str(si->command);
 			printf(", \"records\": %" PRIu64 "}", si->records);
 			continue;
 		}

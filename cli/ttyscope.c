@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ttyscope: replay, export, import and find captured tty sessions.
+ * ttyscope: watch and control live ttys through ttyscoped; replay,
+ * export, import and find captured tty sessions.
  *
- * Git-style subcommands; this file holds main(), the dispatch, and what
- * the subcommands share: loading a session (ttyscope log, asciicast or
- * script recording) into memory, parsing times, and error messages in the
- * util-linux form "ttyscope: <what> '<path>': <strerror>".
+ * Git-style subcommands; this file holds main(), the global options (where
+ * the daemon is), the dispatch, and what the subcommands share: loading a
+ * session (ttyscope log, asciicast or script recording) into memory,
+ * parsing times, and error messages in the util-linux form
+ * "ttyscope: <what> '<path>': <strerror>".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +22,8 @@
 
 #include "tsc-i18n.h"
 #include "ttyscope-cli.h"
+
+struct tsc_cli_daemon tsc_cli_daemon;
 
 /* Print "ttyscope: WHAT 'PATH': strerror(ERR)" (ERR > 0) on stderr. */
 void tsc_cli_err(const char *what, const char *path, int err)
@@ -40,6 +44,25 @@ void tsc_cli_try_help(const char *cmd)
 	else
 		fprintf(stderr, _("Try '%s --help' for more information.\n"),
 			PROGRAM_NAME);
+}
+
+/* Print @s as a JSON string on stdout; NULL prints null. */
+void tsc_cli_json_str(const char *s)
+{
+	if (!s) {
+		fputs("null", stdout);
+		return;
+	}
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
 }
 
 /* write() all of @buf, retrying short writes and EINTR; 0 or -errno. */
@@ -305,11 +328,27 @@ static void __attribute__((noreturn)) usage(void)
 	FILE *out = stdout;
 
 	fputs(_("\nUsage:\n"), out);
-	fprintf(out, _(" %s <command> [options] [<arguments>]\n"),
+	fprintf(out, _(" %s [options] <command> [<arguments>]\n"),
 		PROGRAM_NAME);
-	fputs(_("\nReplay, export, import and find captured tty sessions.\n"),
+	fputs(_("\nWatch and control the ttys of a machine through ttyscoped;\nreplay, export, import and find captured tty sessions.\n"),
 	      out);
-	fputs(_("\nCommands:\n"), out);
+	fputs(_("\nCommands on live ttys (through ttyscoped):\n"), out);
+	fputs(_(" list             list the live ttys\n"), out);
+	fputs(_(" watch <tty>      show a live session in this terminal\n"),
+	      out);
+	fputs(_(" block <tty>      discard what the user of a tty types\n"),
+	      out);
+	fputs(_(" unblock <tty>    let the user's input through again\n"), out);
+	fputs(_(" inject <tty> <text>   type text into a tty\n"), out);
+	fputs(_(" hangup <tty>     hang a tty up\n"), out);
+	fputs(_(" message <tty> <text>  show a message on the user's screen\n"),
+	      out);
+	fputs(_(" attach <device>  capture a tty that was open before\n"), out);
+	fputs(_(" detach <tty>     stop capturing a tty\n"), out);
+	fputs(_(" stats            show the daemon's counters\n"), out);
+	fputs(_(" stream           carry the daemon's socket on stdin/stdout\n"),
+	      out);
+	fputs(_("\nCommands on recordings:\n"), out);
 	fputs(_(" replay <file>    play a session on this terminal\n"), out);
 	fputs(_(" export <file>    convert a session to asciicast or script\n"),
 	      out);
@@ -318,8 +357,17 @@ static void __attribute__((noreturn)) usage(void)
 	fputs(_(" logs [<dir>]     list the sessions in a log directory\n"),
 	      out);
 	fputs(_("\nOptions:\n"), out);
-	fputs(_(" -h, --help       display this help\n"), out);
-	fputs(_(" -V, --version    display version\n"), out);
+	fputs(_(" -s, --socket <path>    the daemon's socket (default: $TTYSCOPE_SOCKET,\n"
+		"                        else /run/ttyscope/ttyscope.sock)\n"),
+	      out);
+	fputs(_(" -H, --host <host>      use the daemon of <host>, through\n"
+		"                        'ssh -T <host> ttyscope stream'\n"),
+	      out);
+	fputs(_("     --remote <command> use the daemon at the other end of a shell\n"
+		"                        command that runs 'ttyscope stream'\n"),
+	      out);
+	fputs(_(" -h, --help             display this help\n"), out);
+	fputs(_(" -V, --version          display version\n"), out);
 	fprintf(out,
 		_("\nRun '%s <command> --help' for a command's options.\n"),
 		PROGRAM_NAME);
@@ -331,15 +379,30 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
-	{ "replay", tsc_cmd_replay },
-	{ "export", tsc_cmd_export },
-	{ "import", tsc_cmd_import },
-	{ "logs", tsc_cmd_logs },
+	{ .name = "replay", .fn = tsc_cmd_replay },
+	{ .name = "export", .fn = tsc_cmd_export },
+	{ .name = "import", .fn = tsc_cmd_import },
+	{ .name = "logs", .fn = tsc_cmd_logs },
+	{ .name = "list", .fn = tsc_cmd_list },
+	{ .name = "watch", .fn = tsc_cmd_watch },
+	{ .name = "block", .fn = tsc_cmd_block },
+	{ .name = "unblock", .fn = tsc_cmd_unblock },
+	{ .name = "inject", .fn = tsc_cmd_inject },
+	{ .name = "hangup", .fn = tsc_cmd_hangup },
+	{ .name = "message", .fn = tsc_cmd_message },
+	{ .name = "attach", .fn = tsc_cmd_attach },
+	{ .name = "detach", .fn = tsc_cmd_detach },
+	{ .name = "stats", .fn = tsc_cmd_stats },
+	{ .name = "stream", .fn = tsc_cmd_stream },
 };
 
 int main(int argc, char **argv)
 {
+	enum { OPT_REMOTE = 0x100 };
 	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "remote", required_argument, NULL, OPT_REMOTE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -350,9 +413,22 @@ int main(int argc, char **argv)
 	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
 	textdomain(GETTEXT_PACKAGE);
 
+	tsc_cli_daemon.socket = getenv("TTYSCOPE_SOCKET");
+	if (!tsc_cli_daemon.socket || !*tsc_cli_daemon.socket)
+		tsc_cli_daemon.socket = TSC_DEFAULT_SOCKET;
 	/* Options before the command only; "+" stops at the first word. */
-	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:H:hV", longopts, NULL)) != -1) {
 		switch (c) {
+		case 's':
+			tsc_cli_daemon.socket = optarg;
+			tsc_cli_daemon.socket_option = true;
+			break;
+		case 'H':
+			tsc_cli_daemon.host = optarg;
+			break;
+		case OPT_REMOTE:
+			tsc_cli_daemon.remote = optarg;
+			break;
 		case 'h':
 			usage();
 		case 'V':
@@ -363,6 +439,13 @@ int main(int argc, char **argv)
 			tsc_cli_try_help(NULL);
 			return TSC_EXIT_USAGE;
 		}
+	}
+	if (tsc_cli_daemon.host && tsc_cli_daemon.remote) {
+		fprintf(stderr,
+			_("%s: --host and --remote exclude each other\n"),
+			PROGRAM_NAME);
+		tsc_cli_try_help(NULL);
+		return TSC_EXIT_USAGE;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, _("%s: no command given\n"), PROGRAM_NAME);

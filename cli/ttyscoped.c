@@ -69,6 +69,8 @@ struct tty {
 	bool have_session;
 	struct tsc_winsize ws;
 	uint64_t open_ns, last_ns, records, last_seq;
+	/* for LIST: typed and output payload bytes, records missed */
+	uint64_t in_bytes, out_bytes, lost;
 
 	/* catch-up for new subscribers: OPEN, then a bounded window */
 	uint8_t *open_raw;
@@ -852,6 +854,9 @@ static void do_list(struct client *c, const struct tsc_proto_request *q)
 			.open_ns = t->open_ns,
 			.last_ns = t->last_ns,
 			.records = t->records,
+			.in_bytes = t->in_bytes,
+			.out_bytes = t->out_bytes,
+			.lost = t->lost,
 		};
 
 		snprintf(e.name, sizeof(e.name), "%s", t->name);
@@ -1174,9 +1179,17 @@ static void handle_record(const struct tsc_rec *rec)
 			t = tty_new(h->major, h->minor, h->ts_ns);
 		if (!t)
 			return;
+		/* a gap in seq: the device dropped records of this tty */
+		if (t->records && h->seq > t->last_seq + 1)
+			t->lost += h->seq - t->last_seq - 1;
 		t->last_ns = h->ts_ns;
 		t->last_seq = h->seq;
 		t->records++;
+		if (h->type == TTYSCOPE_REC_IN ||
+		    h->type == TTYSCOPE_REC_IN_DROPPED)
+			t->in_bytes += h->len;
+		else if (h->type == TTYSCOPE_REC_OUT)
+			t->out_bytes += h->len;
 		switch (h->type) {
 		case TTYSCOPE_REC_OPEN: {
 			struct tsc_open o;

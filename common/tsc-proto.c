@@ -339,6 +339,9 @@ void tsc_proto_encode_tty(const struct tsc_proto_tty *tty, void *buf)
 	put_str(p + 64, tty->name, TTYSCOPE_NAME_LEN);
 	put_str(p + 96, tty->comm, TTYSCOPE_COMM_LEN);
 	put_str(p + 112, tty->fg_comm, TTYSCOPE_COMM_LEN);
+	tsc_put_le64(p + 128, tty->in_bytes);
+	tsc_put_le64(p + 136, tty->out_bytes);
+	tsc_put_le64(p + 144, tty->lost);
 }
 
 /**
@@ -373,6 +376,9 @@ int tsc_proto_decode_tty(const void *buf, size_t size,
 	get_str(t.name, p + 64, TTYSCOPE_NAME_LEN);
 	get_str(t.comm, p + 96, TTYSCOPE_COMM_LEN);
 	get_str(t.fg_comm, p + 112, TTYSCOPE_COMM_LEN);
+	t.in_bytes = tsc_get_le64(p + 128);
+	t.out_bytes = tsc_get_le64(p + 136);
+	t.lost = tsc_get_le64(p + 144);
 	*ret_tty = t;
 	return 0;
 }

@@ -58,7 +58,7 @@ enum tsc_proto_verb {
 #define TSC_HELLO_NAME_MAX 64u
 #define TSC_REQUEST_HEAD_SIZE 8u
 #define TSC_REPLY_HEAD_SIZE 8u
-#define TSC_PROTO_TTY_SIZE 128u
+#define TSC_PROTO_TTY_SIZE 160u
 #define TSC_PROTO_STATS_SIZE 64u
 /* Most argument (data) bytes in one REQUEST (REPLY). */
 #define TSC_REQUEST_ARGS_MAX (TTYSCOPE_MAX_PAYLOAD - TSC_REQUEST_HEAD_SIZE)
@@ -123,14 +123,16 @@ struct tsc_proto_reply {
 };
 
 /**
- * struct tsc_proto_tty - one live tty, a LIST entry (128 bytes on the wire)
+ * struct tsc_proto_tty - one live tty, a LIST entry (160 bytes on the wire)
  *
  * @major, @minor: device number; @kind: TTYSCOPE_KIND_*; @pass: the pass
  * flag; @sid, @pgrp, @uid, @loginuid, @comm, @fg_comm: from the last
  * SESSION record (zero/empty if none yet); @rows, @cols: from the last
  * WINSIZE; @open_ns: time of the OPEN record; @last_ns: time of the last
  * record; @records: records of the session seen by the daemon; @name: tty
- * name below /dev.
+ * name below /dev; @in_bytes: payload bytes of its IN and IN_DROPPED
+ * records (what the user typed); @out_bytes: of its OUT records; @lost:
+ * records of the session the daemon did not receive (gaps in seq).
  */
 struct tsc_proto_tty {
 	uint32_t major;
@@ -149,6 +151,9 @@ struct tsc_proto_tty {
 	char name[TTYSCOPE_NAME_LEN + 1];
 	char comm[TTYSCOPE_COMM_LEN + 1];
 	char fg_comm[TTYSCOPE_COMM_LEN + 1];
+	uint64_t in_bytes;
+	uint64_t out_bytes;
+	uint64_t lost;
 };
 
 /**

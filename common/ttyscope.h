@@ -9,6 +9,7 @@
  *   tsc-replay.h  replay scheduler (speed, max delay, pause, step, seek,
  *                 delay-overhead correction)
  *   tsc-export.h  asciicast v2/v3 and util-linux script export and import
+ *   tsc-client.h  client of ttyscoped's socket (tsc-proto.h: its messages)
  *
  * Conventions: functions return 0 (or a count) on success and a negative
  * errno on failure; ret_ out-parameters are set only on success; objects
@@ -18,6 +19,7 @@
 #ifndef TTYSCOPE_LIB_H
 #define TTYSCOPE_LIB_H
 
+#include "tsc-client.h"
 #include "tsc-export.h"
 #include "tsc-log.h"
 #include "tsc-reader.h"

@@ -5,7 +5,6 @@
 #
 # Usage: interactive.py TTYSCOPE GEN-LOGS
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -13,60 +12,16 @@ import tempfile
 import termios
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ptyproc  # noqa: E402
+from ptyproc import check  # noqa: E402
+
 ttyscope, gen = sys.argv[1], sys.argv[2]
-failures = 0
 
 
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures += 1
-
-
-class Player:
-    def __init__(self, args):
-        self.master, self.slave = os.openpty()
-        self.orig = termios.tcgetattr(self.slave)
-        self.proc = subprocess.Popen([ttyscope, "replay"] + args,
-                                     stdin=self.slave, stdout=self.slave,
-                                     stderr=self.slave,
-                                     start_new_session=True)
-        self.out = b""
-
-    def read_for(self, secs):
-        end = time.monotonic() + secs
-        while True:
-            left = end - time.monotonic()
-            if left <= 0:
-                return
-            r, _, _ = select.select([self.master], [], [], left)
-            if r:
-                try:
-                    self.out += os.read(self.master, 4096)
-                except OSError:
-                    return
-
-    def wait_for(self, data, secs):
-        end = time.monotonic() + secs
-        while data not in self.out and time.monotonic() < end:
-            self.read_for(0.05)
-        return data in self.out
-
-    def send(self, keys):
-        os.write(self.master, keys)
-
-    def finish(self, secs=5):
-        try:
-            rc = self.proc.wait(secs)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait()
-        self.read_for(0.1)
-        attrs = termios.tcgetattr(self.slave)
-        os.close(self.master)
-        os.close(self.slave)
-        return rc, attrs
+def Player(args):
+    return ptyproc.PtyProcess([ttyscope, "replay"] + args)
 
 
 with tempfile.TemporaryDirectory() as d:
@@ -136,5 +91,5 @@ with tempfile.TemporaryDirectory() as d:
     check(rc == 128 + signal.SIGINT, "SIGINT exit status %d" % rc)
     check(attrs == p.orig, "terminal settings restored after SIGINT")
 
-print("interactive: %d failures" % failures)
-sys.exit(1 if failures else 0)
+print("interactive: %d failures" % ptyproc.failures)
+sys.exit(1 if ptyproc.failures else 0)

@@ -7,7 +7,8 @@
 #
 # Each case runs one command line; its stdout, stderr and exit status go to
 # one file, with the scratch directory replaced by @WORK@, and that file
-# must equal expected/CASE.out. Inputs come from gen-logs (deterministic).
+# must equal expected/CASE.out (golden.sh). Inputs come from gen-logs
+# (deterministic).
 set -uo pipefail
 
 ttyscope=$(realpath "$1")
@@ -24,41 +25,8 @@ mkdir -p "$work/logs/sub" "$work/out"
 mv "$work/logs/s2.tsl" "$work/logs/sub/s2.tsl"
 cd "$work"
 
-fail=0
-total=0
-
-# run NAME COMMAND...: run a case and compare (or update) its output.
-run() {
-	local name=$1 got=$work/out/$1.out rc
-	shift
-	total=$((total + 1))
-	("$@") >"$got.stdout" 2>"$got.stderr"
-	rc=$?
-	{
-		cat "$got.stdout"
-		if [ -s "$got.stderr" ]; then
-			echo "--- stderr"
-			cat "$got.stderr"
-		fi
-		echo "--- exit $rc"
-	} | sed -e "s|$work|@WORK@|g" -e "s|$ttyscope|ttyscope|g" >"$got"
-	rm -f "$got.stdout" "$got.stderr"
-	if [ -n "${UPDATE:-}" ]; then
-		cp "$got" "$expected/$name.out"
-	elif ! diff -u "$expected/$name.out" "$got"; then
-		echo "FAIL: $name"
-		fail=$((fail + 1))
-	fi
-}
-
-# same NAME FILE1 FILE2: a case that two files have equal bytes.
-same() {
-	total=$((total + 1))
-	if ! cmp "$2" "$3"; then
-		echo "FAIL: $1: $2 and $3 differ"
-		fail=$((fail + 1))
-	fi
-}
+# run NAME CMD... and same NAME FILE1 FILE2
+. "$here/golden.sh"
 
 T=$ttyscope
 L=$work/logs
@@ -69,6 +37,12 @@ run help-replay "$T" replay --help
 run help-export "$T" export --help
 run help-import "$T" import --help
 run help-logs "$T" logs --help
+for c in list watch block unblock inject hangup message attach detach \
+	stats stream; do
+	run "help-$c" "$T" "$c" --help
+done
+run host-and-remote "$T" -H h --remote 'true' list
+run no-socket-arg "$T" --socket
 run no-command "$T"
 run unknown-command "$T" frobnicate
 run unknown-option "$T" replay --frob "$L/s1.tsl"

@@ -8,8 +8,12 @@
  *
  * gen lines: "open M:N NAME", "winsize M:N ROWS COLS", "session M:N SID
  * UID COMM", "in M:N FLAGS TEXT", "out M:N TEXT", "outn M:N COUNT SIZE",
- * "pass M:N PASS UID", "hangup M:N", "close M:N"; TEXT takes \r \n \\ \xHH.
- * Sequence numbers are per tty, kept across runs in $TDSTATE if set.
+ * "pass M:N PASS UID", "hangup M:N", "close M:N", "skip M:N COUNT" (COUNT
+ * sequence numbers left out, as if the device lost them); TEXT takes \r
+ * \n \\ \xHH. Sequence numbers are per tty, kept across runs in $TDSTATE
+ * if set. The Nth record generated (counted across runs with $TDSTATE)
+ * is stamped $TDTIME (seconds since the epoch, default 1700000000) plus
+ * N ms. "session" takes an optional FG_COMM after COMM (default COMM).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -111,6 +115,7 @@ static struct {
 } seqs[256];
 static size_t nseqs;
 static uint64_t ts_counter;
+static uint64_t base_s = 1700000000ull;
 
 static uint64_t *seq_of(unsigned int major, unsigned int minor)
 {
@@ -169,7 +174,7 @@ static void emit(unsigned int type, unsigned int major, unsigned int minor,
 	if (type == TTYSCOPE_REC_OPEN)
 		*seq = 0;
 	h.seq = (*seq)++;
-	h.ts_ns = 1700000000000000000ull + ++ts_counter * 1000000ull;
+	h.ts_ns = base_s * 1000000000ull + ++ts_counter * 1000000ull;
 	n = tsc_rec_encode(&h, payload, buf, sizeof(buf));
 	if (n < 0)
 		die("encode", -n);
@@ -182,6 +187,8 @@ static int cmd_gen(void)
 	uint8_t p[TSC_REC_MAX_SIZE];
 	unsigned int ma, mi, a, b;
 
+	if (getenv("TDTIME"))
+		base_s = strtoull(getenv("TDTIME"), NULL, 10);
 	state_io(0);
 	while (fgets(line, sizeof(line), stdin)) {
 		line[strcspn(line, "\n")] = '\0';
@@ -206,10 +213,10 @@ static int cmd_gen(void)
 		} else if (!strcmp(verb, "session")) {
 			struct tsc_session s = { .loginuid = 0xffffffffu };
 
-			sscanf(line, "%*s %*s %u %u %16s", &s.sid, &s.uid,
-			       s.comm);
+			if (sscanf(line, "%*s %*s %u %u %16s %16s", &s.sid,
+				   &s.uid, s.comm, s.fg_comm) < 4)
+				strcpy(s.fg_comm, s.comm);
 			s.pgrp = s.sid;
-			strcpy(s.fg_comm, s.comm);
 			tsc_rec_encode_session(&s, p);
 			emit(TTYSCOPE_REC_SESSION, ma, mi, 0, p,
 			     TSC_SESSION_SIZE);
@@ -233,6 +240,9 @@ static int cmd_gen(void)
 			emit(TTYSCOPE_REC_PASS, ma, mi, 0, p, TSC_PASS_SIZE);
 		} else if (!strcmp(verb, "hangup")) {
 			emit(TTYSCOPE_REC_HANGUP, ma, mi, 0, NULL, 0);
+		} else if (!strcmp(verb, "skip")) {
+			sscanf(line, "%*s %*s %u", &a);
+			*seq_of(ma, mi) += a;
 		} else if (!strcmp(verb, "close")) {
 			emit(TTYSCOPE_REC_CLOSE, ma, mi, 0, NULL, 0);
 		} else {

@@ -157,6 +157,9 @@ START_TEST(test_tty_stats)
 		.open_ns = 1,
 		.last_ns = 2,
 		.records = 3,
+		.in_bytes = 0x100000004ull,
+		.out_bytes = 5,
+		.lost = 6,
 	}, u;
 	struct tsc_proto_stats s = { .records = 10, .clients = 2 }, v;
 	uint8_t buf[TSC_PROTO_TTY_SIZE];
@@ -169,7 +172,15 @@ START_TEST(test_tty_stats)
 	ck_assert_str_eq(u.name, "pts/9");
 	ck_assert_str_eq(u.comm, "0123456789abcdef");
 	ck_assert_str_eq(u.fg_comm, "");
-	ck_assert_int_eq(tsc_proto_decode_tty(buf, 127, &u), -EBADMSG);
+	ck_assert_uint_eq(u.in_bytes, 0x100000004ull);
+	ck_assert_uint_eq(u.out_bytes, 5);
+	ck_assert_uint_eq(u.lost, 6);
+	ck_assert_uint_eq(tsc_test_le64(buf + 128), 0x100000004ull);
+	ck_assert_uint_eq(tsc_test_le64(buf + 144), 6);
+	ck_assert_uint_eq(tsc_test_le64(buf + 152), 0);
+	ck_assert_int_eq(TSC_PROTO_TTYS_PER_REPLY, 25);
+	ck_assert_int_eq(tsc_proto_decode_tty(buf, TSC_PROTO_TTY_SIZE - 1, &u),
+			 -EBADMSG);
 	tsc_proto_encode_stats(&s, buf);
 	ck_assert_int_eq(tsc_proto_decode_stats(buf, 64, &v), 0);
 	ck_assert_uint_eq(v.records, 10);
