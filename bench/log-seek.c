@@ -17,33 +17,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bench.h"
 #include "ttyscope.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Correctness failures end the benchmark; times are only reported. */
 #define CHECK_EQ(a, b) bench_check((a) == (b), #a " == " #b)
 
 #define TARGET (100ull << 20)
 #define TARGET_NS 200000000ull
 #define BASE_TS 1700000000000000000ull
-
-static void bench_check(bool ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "log-seek: check failed: %s\n", what);
-		exit(1);
-	}
-}
-
-/* xorshift64*: reproducible pseudo-random numbers. */
-static uint64_t bench_rand(uint64_t *state)
-{
-	*state ^= *state >> 12;
-	*state ^= *state << 25;
-	*state ^= *state >> 27;
-	return *state * 0x2545f4914f6cdd1dull;
-}
 
 static char bench_dir[] = "/tmp/tsc-log-seek-XXXXXX";
 
@@ -65,14 +48,6 @@ static void bench_cleanup(void)
 	snprintf(path, sizeof(path), "%s/big", bench_dir);
 	unlink(path);
 	rmdir(bench_dir);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /*
