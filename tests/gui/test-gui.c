@@ -1,0 +1,930 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ttyscope-gui against a real ttyscoped whose device is a FIFO fed by
+ * `tdtool gen` and whose control calls go to a --fake-control file. Each
+ * test runs the real application (options, window, widgets) under Xvfb
+ * and drives its widgets; see tests/gui/meson.build.
+ *
+ *   test-gui -p /gui/view        live feeding, resize, grid, two sources
+ *   test-gui -p /gui/actions     block, take over, message, hang up, bulk
+ *   test-gui -p /gui/reconnect   the daemon goes away and comes back
+ *   test-gui -p /gui/record      --record writes replayable logs
+ *   test-gui --bridge SOCK       relay stdin/stdout to SOCK (a --command)
+ *
+ * Needs $TTYSCOPED and $TDTOOL; screenshots go to $TSC_SHOT_DIR.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "tsc-application.h"
+#include "tsc-log.h"
+#include "tsc-proto.h"
+
+#define TIMEOUT_S 20
+
+struct daemon {
+	char *dir; /* dev (FIFO), sock, ctl, devroot/, logs/, state */
+	char *fifo, *sock, *ctl, *devroot, *state;
+	GPid pid;
+};
+
+struct fixture {
+	char *tmp;
+	struct daemon d1, d2;
+	char *record_dir;
+	TscApplication *app;
+	TscWindow *win;
+	void (*body)(struct fixture *fx);
+};
+
+static const char *tdtool;
+static const char *ttyscoped;
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static gboolean wake(gpointer data)
+{
+	return G_SOURCE_CONTINUE;
+}
+
+/* Run the main loop until @cond holds; fail after TIMEOUT_S. */
+#define WAIT_FOR(cond, what)                                                 \
+	do {                                                                 \
+		gint64 end_ =                                                \
+			g_get_monotonic_time() + TIMEOUT_S * G_USEC_PER_SEC; \
+		guint tick_ = g_timeout_add(20, wake, NULL);                 \
+		while (!(cond)) {                                            \
+			if (g_get_monotonic_time() > end_)                   \
+				g_error("timed out waiting for %s", what);   \
+			g_main_context_iteration(NULL, TRUE);                \
+		}                                                            \
+		g_source_remove(tick_);                                      \
+	} while (0)
+
+/* Let the main loop run for @ms (drawing, late events). */
+static void settle(guint ms)
+{
+	gint64 end = g_get_monotonic_time() + ms * 1000;
+	guint tick = g_timeout_add(10, wake, NULL);
+
+	while (g_get_monotonic_time() < end)
+		g_main_context_iteration(NULL, TRUE);
+	g_source_remove(tick);
+}
+
+static char *read_file(const char *path)
+{
+	char *text = NULL;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return g_strdup("");
+	return text;
+}
+
+/* Daemons end with the test, however it ends. */
+static void die_with_parent(gpointer data)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static void daemon_start(struct daemon *d)
+{
+	g_autoptr(GError) error = NULL;
+	const char *argv[] = { ttyscoped,   "--foreground", "--device",
+			       d->fifo,	    "--socket",	    d->sock,
+			       "--log-dir", NULL,	    "--fake-control",
+			       d->ctl,	    "--dev-root",   d->devroot,
+			       NULL };
+	g_autofree char *logs = g_build_filename(d->dir, "logs", NULL);
+
+	argv[7] = logs;
+	if (!g_spawn_async(NULL, (char **)argv, NULL,
+			   G_SPAWN_DO_NOT_REAP_CHILD |
+				   G_SPAWN_STDOUT_TO_DEV_NULL,
+			   die_with_parent, NULL, &d->pid, &error))
+		g_error("cannot start ttyscoped: %s", error->message);
+	WAIT_FOR(g_file_test(d->sock, G_FILE_TEST_EXISTS), "the socket");
+}
+
+static void daemon_stop(struct daemon *d)
+{
+	int status;
+
+	if (!d->pid)
+		return;
+	kill(d->pid, SIGTERM);
+	waitpid(d->pid, &status, 0);
+	g_spawn_close_pid(d->pid);
+	d->pid = 0;
+}
+
+static void daemon_init(struct daemon *d, const char *tmp, const char *name)
+{
+	d->dir = g_build_filename(tmp, name, NULL);
+	d->fifo = g_build_filename(d->dir, "dev", NULL);
+	d->sock = g_build_filename(d->dir, "sock", NULL);
+	d->ctl = g_build_filename(d->dir, "ctl", NULL);
+	d->devroot = g_build_filename(d->dir, "devroot", NULL);
+	d->state = g_build_filename(d->dir, "state", NULL);
+	g_assert_cmpint(g_mkdir_with_parents(d->dir, 0700), ==, 0);
+	g_assert_cmpint(mkfifo(d->fifo, 0600), ==, 0);
+	g_autofree char *pts = g_build_filename(d->devroot, "pts", NULL);
+	g_assert_cmpint(g_mkdir_with_parents(pts, 0700), ==, 0);
+	for (int i = 5; i <= 9; i++) {
+		g_autofree char *node = g_strdup_printf("%s/%d", pts, i);
+
+		g_assert_true(g_file_set_contents(node, "", 0, NULL));
+	}
+	daemon_start(d);
+}
+
+static void daemon_free(struct daemon *d)
+{
+	daemon_stop(d);
+	g_free(d->dir);
+	g_free(d->fifo);
+	g_free(d->sock);
+	g_free(d->ctl);
+	g_free(d->devroot);
+	g_free(d->state);
+}
+
+/* Feed records, as tdtool gen lines, to a daemon's device. */
+static void feed(struct daemon *d, const char *lines)
+{
+	g_autoptr(GSubprocessLauncher)
+		l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE);
+	g_autoptr(GSubprocess) p = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *now = g_strdup_printf(
+		"%" G_GINT64_FORMAT, g_get_real_time() / G_USEC_PER_SEC);
+
+	g_subprocess_launcher_setenv(l, "TDSTATE", d->state, TRUE);
+	g_subprocess_launcher_setenv(l, "TDTIME", now, FALSE);
+	g_subprocess_launcher_set_stdout_file_path(l, d->fifo);
+	p = g_subprocess_launcher_spawn(l, &error, tdtool, "gen", NULL);
+	g_assert_no_error(error);
+	g_subprocess_communicate_utf8(p, lines, NULL, NULL, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_subprocess_get_successful(p));
+}
+
+/* The daemon has read @n records from its device. */
+static gboolean daemon_has_read(struct daemon *d, guint n)
+{
+	const char *argv[] = { tdtool, "client", d->sock, "stats", NULL };
+	g_autofree char *out = NULL;
+	g_autofree char *want = g_strdup_printf("stats records=%u ", n);
+
+	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL,
+			  NULL, NULL, &out, NULL, NULL, NULL))
+		return FALSE;
+	return strstr(out, want) != NULL;
+}
+
+static GtkWidget *find_widget(GtkWidget *w, const char *name);
+
+static void find_cb(GtkWidget *w, gpointer data)
+{
+	gpointer *ctx = data;
+
+	if (!ctx[1])
+		ctx[1] = find_widget(w, ctx[0]);
+}
+
+/* The first widget named @name at or below @w (internal children too). */
+static GtkWidget *find_widget(GtkWidget *w, const char *name)
+{
+	gpointer ctx[2] = { (gpointer)name, NULL };
+
+	if (!g_strcmp0(gtk_widget_get_name(w), name))
+		return w;
+	if (GTK_IS_CONTAINER(w))
+		gtk_container_forall(GTK_CONTAINER(w), find_cb, ctx);
+	return ctx[1];
+}
+
+/* A toplevel window named @name (a dialog), or NULL. */
+static GtkWidget *find_toplevel(const char *name)
+{
+	g_autoptr(GList) list = gtk_window_list_toplevels();
+
+	for (GList *l = list; l; l = l->next)
+		if (!g_strcmp0(gtk_widget_get_name(l->data), name) &&
+		    gtk_widget_get_visible(l->data))
+			return l->data;
+	return NULL;
+}
+
+static TscSession *find_session(struct fixture *fx, const char *tty,
+				const char *host)
+{
+	g_autoptr(GList) list = tsc_window_get_sessions(fx->win);
+
+	for (GList *l = list; l; l = l->next)
+		if (!g_strcmp0(tsc_session_get_tty(l->data), tty) &&
+		    (!host || !g_strcmp0(tsc_session_get_host(l->data), host)))
+			return l->data;
+	return NULL;
+}
+
+static guint count_sessions(struct fixture *fx)
+{
+	g_autoptr(GList) list = tsc_window_get_sessions(fx->win);
+
+	return g_list_length(list);
+}
+
+/* The screen vte_terminal_get_text() should give: @rows lines. */
+static char *screen(guint rows, const char *const *lines)
+{
+	GString *s = g_string_new(NULL);
+	guint i = 0;
+
+	for (; lines[i]; i++)
+		g_string_append_printf(s, "%s\n", lines[i]);
+	for (; i < rows; i++)
+		g_string_append_c(s, '\n');
+	return g_string_free(s, FALSE);
+}
+
+static gboolean text_is(TscTerminal *t, const char *want)
+{
+	g_autofree char *have = tsc_terminal_dup_text(t);
+
+	return !g_strcmp0(have, want);
+}
+
+static void assert_text(TscTerminal *t, const char *want, const char *what)
+{
+	gint64 end = g_get_monotonic_time() + TIMEOUT_S * G_USEC_PER_SEC;
+
+	while (!text_is(t, want) && g_get_monotonic_time() < end)
+		settle(20);
+	g_autofree char *have = tsc_terminal_dup_text(t);
+
+	if (g_strcmp0(have, want))
+		g_error("%s: terminal shows\n[%s]\nexpected\n[%s]", what, have,
+			want);
+}
+
+static void shot(const char *name)
+{
+	const char *dir = g_getenv("TSC_SHOT_DIR");
+	g_autofree char *path = NULL;
+	g_autoptr(GError) error = NULL;
+	GdkDisplay *display = gdk_display_get_default();
+	GdkSeat *seat = gdk_display_get_default_seat(display);
+	int status;
+
+	/* the pointer in a corner: no hover effects, no tooltips */
+	gdk_device_warp(gdk_seat_get_pointer(seat),
+			gdk_display_get_default_screen(display), 1279, 799);
+	settle(400);
+	path = g_build_filename(dir ? dir : ".", name, NULL);
+	const char *argv[] = { "import", "-window", "root", path, NULL };
+
+	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL,
+			  NULL, NULL, NULL, &status, &error) ||
+	    !g_spawn_check_wait_status(status, &error))
+		g_error("screenshot %s: %s", name, error->message);
+	g_test_message("screenshot: %s", path);
+}
+
+static void click(GtkWidget *root, const char *name)
+{
+	GtkWidget *w = find_widget(root, name);
+
+	g_assert_nonnull(w);
+	g_assert_true(gtk_widget_is_sensitive(w));
+	gtk_button_clicked(GTK_BUTTON(w));
+}
+
+static gboolean file_has(const char *path, const char *text)
+{
+	g_autofree char *s = read_file(path);
+
+	return strstr(s, text) != NULL;
+}
+
+/* ---- the application under test --------------------------------------------- */
+
+static void on_activate(GApplication *app, struct fixture *fx)
+{
+	fx->win = tsc_application_get_window(fx->app);
+	gtk_window_move(GTK_WINDOW(fx->win), 0, 0);
+	/* the size of the contents: the 1280x800 screen less the title bar */
+	gtk_window_resize(GTK_WINDOW(fx->win), 1280, 744);
+	fx->body(fx);
+	g_application_quit(app);
+}
+
+static void run_app(struct fixture *fx, void (*body)(struct fixture *),
+		    const char *const *args)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	int status;
+
+	g_ptr_array_add(argv, "ttyscope-gui");
+	for (; *args; args++)
+		g_ptr_array_add(argv, (char *)*args);
+	g_ptr_array_add(argv, NULL);
+	fx->body = body;
+	fx->app = tsc_application_new();
+	g_signal_connect_after(fx->app, "activate", G_CALLBACK(on_activate),
+			       fx);
+	status = g_application_run(G_APPLICATION(fx->app), (int)argv->len - 1,
+				   (char **)argv->pdata);
+	g_assert_cmpint(status, ==, 0);
+	g_clear_object(&fx->app);
+}
+
+static void fixture_init(struct fixture *fx)
+{
+	fx->tmp = g_dir_make_tmp("ttyscope-gui-XXXXXX", NULL);
+	g_assert_nonnull(fx->tmp);
+	daemon_init(&fx->d1, fx->tmp, "d1");
+	fx->record_dir = g_build_filename(fx->tmp, "record", NULL);
+}
+
+static void rm_rf(const char *path)
+{
+	const char *argv[] = { "rm", "-rf", path, NULL };
+
+	g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+		     NULL, NULL, NULL, NULL);
+}
+
+static void fixture_free(struct fixture *fx)
+{
+	daemon_free(&fx->d1);
+	if (fx->d2.dir)
+		daemon_free(&fx->d2);
+	rm_rf(fx->tmp);
+	g_free(fx->tmp);
+	g_free(fx->record_dir);
+}
+
+/* ---- /gui/view ------------------------------------------------------------- */
+
+static const char *const students =
+	"open 136:6 pts/6\n"
+	"winsize 136:6 24 80\n"
+	"session 136:6 301 1001 bash\n"
+	"out 136:6 \\e[1;32mbob@lab\\e[0m:\\e[1;34m~/src\\e[0m$\\smake\\r\\n\n"
+	"out 136:6 cc\\s-O2\\s-c\\smain.c\\r\\ncc\\s-o\\shello\\smain.o\\r\\n\n"
+	"out 136:6 \\e[1;32mbob@lab\\e[0m:\\e[1;34m~/src\\e[0m$\\s./hello\\r\\nHello,\\sworld!\\sGrüße,\\s你好\\r\\n\n"
+	"out 136:6 \\e[1;32mbob@lab\\e[0m:\\e[1;34m~/src\\e[0m$\\s\n"
+	"open 136:7 pts/7\n"
+	"winsize 136:7 24 80\n"
+	"session 136:7 302 1002 top\n"
+	"out 136:7 \\e[H\\e[2Jtop\\s-\\s10:42:01\\sup\\s3\\sdays,\\s\\s2\\susers,\\s\\sload\\saverage:\\s0.42,\\s0.31,\\s0.20\\r\\n\n"
+	"out 136:7 Tasks:\\s\\s97\\stotal,\\s\\s\\s1\\srunning,\\s\\s96\\ssleeping\\r\\n\\r\\n\n"
+	"out 136:7 \\e[7m\\s\\sPID\\sUSER\\s\\s\\s\\s\\s\\sPR\\s\\sNI\\s\\s\\s\\s%CPU\\s%MEM\\sCOMMAND\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\s\\e[0m\\r\\n\n"
+	"out 136:7 \\s1234\\scarol\\s\\s\\s\\s\\s20\\s\\s\\s0\\s\\s\\s\\s12.0\\s\\s0.3\\spython3\\r\\n\\s\\s\\s\\s1\\sroot\\s\\s\\s\\s\\s\\s20\\s\\s\\s0\\s\\s\\s\\s\\s0.0\\s\\s0.1\\ssystemd\\r\\n\n"
+	"open 136:8 pts/8\n"
+	"winsize 136:8 24 80\n"
+	"session 136:8 303 1003 vim\n"
+	"out 136:8 \\e[H\\e[2J\\e[1;34m#include\\e[0m\\s\\e[31m<stdio.h>\\e[0m\\r\\n\\r\\n\\e[32mint\\e[0m\\smain(\\e[32mvoid\\e[0m)\\r\\n{\\r\\n\\s\\s\\s\\sprintf(\\e[31m\"hi\\\\n\"\\e[0m);\\r\\n}\\r\\n\\e[34m~\\r\\n~\\r\\n~\\e[0m\\e[24;1H--\\sINSERT\\s--\n";
+
+static void view_body(struct fixture *fx)
+{
+	TscSession *s, *remote;
+	TscSessionView *view;
+	TscTerminal *term, *tile_term;
+	TscTile *tile;
+	g_autofree char *want1 = NULL, *want2 = NULL, *want3 = NULL;
+	g_autofree char *cmd = NULL;
+	struct rusage r0, r1;
+	gint64 t0;
+	double cpu;
+
+	/* the catch-up draws the screen as it was */
+	WAIT_FOR((s = find_session(fx, "pts/5", g_get_host_name())) &&
+			 tsc_session_get_rows(s) == 10,
+		 "pts/5 in the list");
+	cmd = g_strdup_printf("%s --bridge %s",
+			      g_test_get_filename(G_TEST_BUILT, "test-gui",
+						  NULL),
+			      fx->d2.sock);
+	WAIT_FOR((remote = find_session(fx, "pts/9", cmd)) != NULL,
+		 "pts/9 of the second source");
+	g_assert_cmpstr(tsc_session_get_user(s), ==, "root");
+	g_assert_cmpstr(tsc_session_get_command(s), ==, "bash");
+	/* users of a remote source are shown by uid */
+	g_assert_cmpstr(tsc_session_get_user(remote), ==, "4242");
+	g_assert_cmpint(tsc_session_get_state(s), ==, TSC_SESSION_LIVE);
+
+	tile = tsc_window_get_tile(fx->win, s);
+	g_assert_nonnull(tile);
+	g_signal_emit_by_name(tile, "activate");
+	view = tsc_window_get_view(fx->win, s);
+	g_assert_nonnull(view);
+	term = tsc_session_view_get_terminal(view);
+	tile_term = tsc_tile_get_terminal(tile);
+	want1 = screen(10, (const char *const[]){ "hello", "world", NULL });
+	assert_text(term, want1, "catch-up");
+	g_assert_cmpint(vte_terminal_get_row_count(VTE_TERMINAL(term)), ==, 10);
+	g_assert_cmpint(vte_terminal_get_column_count(VTE_TERMINAL(term)), ==,
+			40);
+
+	/* live records */
+	feed(&fx->d1, "out 136:5 \\sagain\\r\\nthird\\sline\\r\\n$\\s\n");
+	want2 = screen(10, (const char *const[]){ "hello", "world again",
+						  "third line", "$ ", NULL });
+	assert_text(term, want2, "live feeding");
+	assert_text(tile_term, want2, "live feeding, the tile");
+	g_assert_true(tsc_tile_get_active(tile));
+
+	/* a resize between two outputs applies between them */
+	feed(&fx->d1, "out 136:5 0123456789012345678901234567890123456789\n"
+		      "winsize 136:5 6 20\n"
+		      "out 136:5 \\r\\nafter\\sthe\\sresize\n");
+	WAIT_FOR(vte_terminal_get_column_count(VTE_TERMINAL(term)) == 20,
+		 "the resize");
+	/* 6 rows of 20: the 42-character line takes three */
+	want3 = screen(4, (const char *const[]){
+				  "world again", "third line",
+				  "$ 0123456789012345678901234567890123456789",
+				  "after the resize", NULL });
+	assert_text(term, want3, "after the resize");
+	assert_text(tile_term, want3, "after the resize, the tile");
+	g_assert_cmpint(vte_terminal_get_row_count(VTE_TERMINAL(term)), ==, 6);
+	g_assert_cmpint(vte_terminal_get_row_count(VTE_TERMINAL(tile_term)), ==,
+			6);
+	/* the new view and the tile were primed from the same history */
+	g_assert_cmpuint(tsc_session_get_lost(s), ==, 0);
+	g_assert_cmpuint(tsc_session_get_bytes(s), ==, 12 + 22 + 40 + 18);
+
+	/* an idle window costs (almost) no CPU */
+	settle(1600);
+	getrusage(RUSAGE_SELF, &r0);
+	t0 = g_get_monotonic_time();
+	settle(3000);
+	getrusage(RUSAGE_SELF, &r1);
+	cpu = (double)((r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) * 1000000 +
+		       (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) +
+		       (r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) * 1000000 +
+		       (r1.ru_stime.tv_usec - r0.ru_stime.tv_usec)) /
+	      (double)(g_get_monotonic_time() - t0);
+	g_test_message("idle CPU: %.2f %%", cpu * 100);
+
+	/* screenshots: the list and grid, then the full view */
+	feed(&fx->d1, students);
+	WAIT_FOR(count_sessions(fx) == 5, "five sessions");
+	gtk_notebook_set_current_page(
+		GTK_NOTEBOOK(find_widget(GTK_WIDGET(fx->win), "notebook")), 0);
+	shot("gui-main.png");
+	gtk_paned_set_position(GTK_PANED(gtk_widget_get_parent(find_widget(
+				       GTK_WIDGET(fx->win), "notebook"))),
+			       0);
+	shot("gui-grid.png");
+	gtk_paned_set_position(GTK_PANED(gtk_widget_get_parent(find_widget(
+				       GTK_WIDGET(fx->win), "notebook"))),
+			       180);
+	feed(&fx->d1, "pass 136:7 0 0\n");
+	tsc_window_open_session(fx->win, find_session(fx, "pts/8", NULL));
+	shot("gui-view.png");
+	/* idle measurement last: the settle loop itself wakes every 10 ms */
+	g_assert_cmpfloat(cpu, <, 0.05);
+}
+
+static void test_view(void)
+{
+	struct fixture fx = { 0 };
+	g_autofree char *cmd = NULL;
+
+	fixture_init(&fx);
+	daemon_init(&fx.d2, fx.tmp, "d2");
+	feed(&fx.d1, "open 136:5 pts/5\n"
+		     "winsize 136:5 10 40\n"
+		     "session 136:5 200 0 bash\n"
+		     "out 136:5 hello\\r\\nworld\n");
+	feed(&fx.d2, "open 136:9 pts/9\n"
+		     "session 136:9 900 4242 sh\n"
+		     "out 136:9 remote\n");
+	cmd = g_strdup_printf("%s --bridge %s",
+			      g_test_get_filename(G_TEST_BUILT, "test-gui",
+						  NULL),
+			      fx.d2.sock);
+	run_app(&fx, view_body,
+		(const char *const[]){ "--socket", fx.d1.sock, "--command", cmd,
+				       NULL });
+	fixture_free(&fx);
+}
+
+/* ---- /gui/actions ------------------------------------------------------------ */
+
+/* A key press and release, as the X server would deliver them. */
+static void send_key(GtkWidget *w, guint keyval)
+{
+	GdkWindow *win = gtk_widget_get_window(gtk_widget_get_toplevel(w));
+	GdkDisplay *display = gdk_window_get_display(win);
+	GdkEvent *ev = gdk_event_new(GDK_KEY_PRESS);
+	GdkKeymapKey *keys = NULL;
+	gint n = 0;
+
+	g_assert_true(gtk_widget_is_focus(w));
+	ev->key.window = g_object_ref(win);
+	ev->key.time = GDK_CURRENT_TIME;
+	ev->key.keyval = keyval;
+	gdk_event_set_device(
+		ev,
+		gdk_seat_get_keyboard(gdk_display_get_default_seat(display)));
+	if (gdk_keymap_get_entries_for_keyval(
+		    gdk_keymap_get_for_display(display), keyval, &keys, &n)) {
+		ev->key.hardware_keycode = (guint16)keys[0].keycode;
+		ev->key.group = (guint8)keys[0].group;
+		g_free(keys);
+	}
+	gtk_main_do_event(ev);
+	ev->type = GDK_KEY_RELEASE;
+	gtk_main_do_event(ev);
+	gdk_event_free(ev);
+	settle(50);
+}
+
+static void actions_body(struct fixture *fx)
+{
+	TscSession *s, *s6;
+	TscSessionView *view;
+	GtkWidget *vw, *dialog, *text, *block;
+	g_autofree char *ctl_want = NULL, *msg = NULL;
+	const char *ctl = fx->d1.ctl;
+	g_autofree char *pts5 =
+		g_build_filename(fx->d1.devroot, "pts", "5", NULL);
+	guint uid = getuid();
+
+	WAIT_FOR((s = find_session(fx, "pts/5", NULL)) != NULL, "pts/5");
+	view = tsc_window_open_session(fx->win, s);
+	vw = GTK_WIDGET(view);
+	block = find_widget(vw, "block-button");
+
+	/* block: the request, and the state only once the kernel says so */
+	click(vw, "block-button");
+	msg = g_strdup_printf("set_pass 136:5 pass=0 operator=%u\n", uid);
+	WAIT_FOR(file_has(ctl, msg), "the block request");
+	settle(200);
+	g_assert_cmpint(tsc_session_get_state(s), ==, TSC_SESSION_LIVE);
+	g_assert_cmpstr(gtk_button_get_label(GTK_BUTTON(block)), ==,
+			"_Block Input");
+	feed(&fx->d1, "pass 136:5 0 0\n");
+	WAIT_FOR(tsc_session_get_state(s) == TSC_SESSION_BLOCKED, "blocked");
+	g_assert_cmpstr(gtk_button_get_label(GTK_BUTTON(block)), ==,
+			"_Unblock Input");
+	g_assert_cmpstr(
+		gtk_label_get_text(GTK_LABEL(find_widget(vw, "input-label"))),
+		==, "User input BLOCKED");
+	shot("gui-blocked.png");
+	click(vw, "block-button");
+	g_free(msg);
+	msg = g_strdup_printf("set_pass 136:5 pass=1 operator=%u\n", uid);
+	WAIT_FOR(file_has(ctl, msg), "the unblock request");
+	feed(&fx->d1, "pass 136:5 1 0\n");
+	WAIT_FOR(tsc_session_get_state(s) == TSC_SESSION_LIVE, "unblocked");
+
+	/* take over: keystrokes become INJECT requests, one per key */
+	click(vw, "take-over-button");
+	g_assert_true(tsc_session_view_get_take_over(view));
+	send_key(GTK_WIDGET(tsc_session_view_get_terminal(view)), GDK_KEY_l);
+	send_key(GTK_WIDGET(tsc_session_view_get_terminal(view)), GDK_KEY_s);
+	send_key(GTK_WIDGET(tsc_session_view_get_terminal(view)),
+		 GDK_KEY_Return);
+	g_free(msg);
+	msg = g_strdup_printf("inject 136:5 operator=%u len=1 data=0d\n", uid);
+	WAIT_FOR(file_has(ctl, msg), "the injected Return");
+	/* what the terminal answers to a query is not the operator's */
+	feed(&fx->d1, "out 136:5 \\e[c\\e[6n\n");
+	settle(500);
+	click(vw, "take-over-button");
+	g_assert_false(tsc_session_view_get_take_over(view));
+	send_key(GTK_WIDGET(tsc_session_view_get_terminal(view)), GDK_KEY_x);
+
+	/* message: a dialog, then the banner on the user's terminal */
+	click(vw, "message-button");
+	WAIT_FOR((dialog = find_toplevel("message-dialog")) != NULL,
+		 "the message dialog");
+	text = find_widget(dialog, "message-text");
+	gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(text)),
+				 "Please save your work.", -1);
+	shot("gui-message.png");
+	gtk_dialog_response(GTK_DIALOG(dialog), GTK_RESPONSE_ACCEPT);
+	WAIT_FOR(file_has(pts5, "\r\nPlease save your work.\r\n*** End of "
+				"message ***\r\n"),
+		 "the message on pts/5");
+
+	/* hang up: cancelled first, then confirmed */
+	click(vw, "hangup-button");
+	WAIT_FOR((dialog = find_toplevel("hangup-dialog")) != NULL,
+		 "the hangup dialog");
+	gtk_dialog_response(GTK_DIALOG(dialog), GTK_RESPONSE_CANCEL);
+	settle(300);
+	g_assert_false(file_has(ctl, "hangup"));
+	click(vw, "hangup-button");
+	WAIT_FOR((dialog = find_toplevel("hangup-dialog")) != NULL,
+		 "the hangup dialog");
+	gtk_dialog_response(GTK_DIALOG(dialog), GTK_RESPONSE_ACCEPT);
+	WAIT_FOR(file_has(ctl, "hangup 136:5\n"), "the hangup request");
+	feed(&fx->d1, "hangup 136:5\nclose 136:5\n");
+	WAIT_FOR(tsc_session_get_state(s) == TSC_SESSION_CLOSED, "closed");
+	g_assert_null(tsc_window_get_tile(fx->win, s));
+	g_assert_false(gtk_widget_is_sensitive(block));
+
+	/* bulk: every live session in the list, only those not blocked */
+	feed(&fx->d1, "open 136:6 pts/6\nsession 136:6 600 0 bash\n"
+		      "open 136:7 pts/7\nsession 136:7 700 0 bash\n"
+		      "pass 136:7 0 0\n");
+	WAIT_FOR((s6 = find_session(fx, "pts/7", NULL)) &&
+			 tsc_session_get_state(s6) == TSC_SESSION_BLOCKED,
+		 "pts/6 and pts/7");
+	g_action_group_activate_action(G_ACTION_GROUP(fx->win), "block-all",
+				       NULL);
+	g_free(msg);
+	msg = g_strdup_printf("set_pass 136:6 pass=0 operator=%u\n", uid);
+	WAIT_FOR(file_has(ctl, msg), "block all");
+	g_action_group_activate_action(G_ACTION_GROUP(fx->win), "unblock-all",
+				       NULL);
+	g_free(msg);
+	msg = g_strdup_printf("set_pass 136:7 pass=1 operator=%u\n", uid);
+	WAIT_FOR(file_has(ctl, msg), "unblock all");
+	settle(300);
+
+	/* exactly these requests, in this order */
+	ctl_want = g_strdup_printf("set_pass 136:5 pass=0 operator=%u\n"
+				   "set_pass 136:5 pass=1 operator=%u\n"
+				   "inject 136:5 operator=%u len=1 data=6c\n"
+				   "inject 136:5 operator=%u len=1 data=73\n"
+				   "inject 136:5 operator=%u len=1 data=0d\n"
+				   "hangup 136:5\n"
+				   "set_pass 136:6 pass=0 operator=%u\n"
+				   "set_pass 136:7 pass=1 operator=%u\n",
+				   uid, uid, uid, uid, uid, uid, uid);
+	g_autofree char *ctl_have = read_file(ctl);
+
+	g_assert_cmpstr(ctl_have, ==, ctl_want);
+}
+
+static void test_actions(void)
+{
+	struct fixture fx = { 0 };
+
+	fixture_init(&fx);
+	feed(&fx.d1, "open 136:5 pts/5\n"
+		     "winsize 136:5 24 80\n"
+		     "session 136:5 500 0 bash\n"
+		     "out 136:5 $\\s\n");
+	run_app(&fx, actions_body,
+		(const char *const[]){ "--socket", fx.d1.sock, NULL });
+	fixture_free(&fx);
+}
+
+/* ---- /gui/reconnect ---------------------------------------------------------- */
+
+static const char *const session5 = "open 136:5 pts/5\n"
+				    "winsize 136:5 5 30\n"
+				    "session 136:5 500 0 bash\n"
+				    "out 136:5 before\\r\\n$\\s\n";
+
+static void reconnect_body(struct fixture *fx)
+{
+	TscSession *s;
+	TscSource *source =
+		g_ptr_array_index(tsc_application_get_sources(fx->app), 0);
+	TscSessionView *view;
+	GtkWidget *bar, *label;
+	g_autofree char *want =
+		screen(5, (const char *const[]){ "before", "$ ", NULL });
+
+	WAIT_FOR((s = find_session(fx, "pts/5", NULL)) != NULL, "pts/5");
+	view = tsc_window_open_session(fx->win, s);
+	assert_text(tsc_session_view_get_terminal(view), want, "before");
+
+	/* the daemon goes away: nothing stale is shown as live */
+	daemon_stop(&fx->d1);
+	WAIT_FOR(tsc_source_get_state(source) == TSC_SOURCE_DISCONNECTED,
+		 "the disconnection");
+	g_assert_cmpuint(count_sessions(fx), ==, 0);
+	g_assert_null(tsc_window_get_tile(fx->win, s));
+	g_assert_cmpint(tsc_session_get_state(s), ==, TSC_SESSION_DISCONNECTED);
+	bar = find_widget(GTK_WIDGET(fx->win), "source-infobar");
+	label = find_widget(bar, "source-message");
+	g_assert_true(gtk_widget_get_visible(bar));
+	g_assert_nonnull(strstr(gtk_label_get_text(GTK_LABEL(label)),
+				"the daemon closed the connection"));
+	WAIT_FOR(strstr(gtk_label_get_text(GTK_LABEL(label)),
+			"ttyscoped is not running"),
+		 "the failed reconnection");
+	g_assert_false(gtk_widget_is_sensitive(
+		find_widget(GTK_WIDGET(view), "block-button")));
+	g_assert_cmpstr(gtk_label_get_text(GTK_LABEL(
+				find_widget(GTK_WIDGET(view), "input-label"))),
+			==, "Disconnected — showing the last screen");
+	shot("gui-disconnected.png");
+
+	/*
+	 * It comes back with the same session: the view follows it again.
+	 * The records are there before we reconnect (with the button, well
+	 * before the 4 s retry): a tty the daemon does not list is gone.
+	 */
+	WAIT_FOR(strstr(gtk_label_get_text(GTK_LABEL(label)),
+			"Trying again in 4 seconds"),
+		 "the third attempt");
+	g_unlink(fx->d1.state);
+	g_unlink(fx->d1.sock);
+	daemon_start(&fx->d1);
+	feed(&fx->d1, session5);
+	WAIT_FOR(daemon_has_read(&fx->d1, 4), "the records");
+	click(bar, "reconnect-button");
+	WAIT_FOR(tsc_source_get_state(source) == TSC_SOURCE_CONNECTED,
+		 "the reconnection");
+	WAIT_FOR(find_session(fx, "pts/5", NULL) == s, "pts/5 again");
+	g_assert_false(gtk_widget_get_visible(bar));
+	g_assert_cmpint(tsc_session_get_state(s), ==, TSC_SESSION_LIVE);
+	feed(&fx->d1, "out 136:5 back\n");
+	g_free(want);
+	want = screen(5, (const char *const[]){ "before", "$ back", NULL });
+	assert_text(tsc_session_view_get_terminal(view), want, "after");
+	g_assert_nonnull(tsc_window_get_tile(fx->win, s));
+}
+
+static void test_reconnect(void)
+{
+	struct fixture fx = { 0 };
+
+	fixture_init(&fx);
+	/* the same records, stamped alike, after the restart */
+	g_setenv("TDTIME", "1700000000", TRUE);
+	feed(&fx.d1, session5);
+	run_app(&fx, reconnect_body,
+		(const char *const[]){ "--socket", fx.d1.sock, NULL });
+	fixture_free(&fx);
+}
+
+/* ---- /gui/record ---------------------------------------------------------------- */
+
+static char *find_log(const char *dir)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	if (!d)
+		return NULL;
+	while ((name = g_dir_read_name(d))) {
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+		char *found;
+
+		if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+			found = find_log(path);
+			if (found)
+				return found;
+		} else if (g_str_has_suffix(name, ".pts-5")) {
+			return g_steal_pointer(&path);
+		}
+	}
+	return NULL;
+}
+
+static gboolean log_closed(const char *dir)
+{
+	g_autofree char *path = find_log(dir);
+	struct tsc_log_reader *lr;
+	struct tsc_log_stats st = { 0 };
+	int fd;
+
+	if (!path)
+		return FALSE;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return FALSE;
+	if (tsc_log_reader_new(fd, &lr) == 0) {
+		tsc_log_reader_stats(lr, &st);
+		tsc_log_reader_free(lr);
+	}
+	close(fd);
+	return st.closed;
+}
+
+static void record_body(struct fixture *fx)
+{
+	g_autofree char *path = NULL;
+	struct tsc_log_reader *lr;
+	struct tsc_rec rec;
+	GString *got = g_string_new(NULL);
+	int fd, r;
+
+	WAIT_FOR(find_session(fx, "pts/5", NULL), "pts/5");
+	feed(&fx->d1, "out 136:5 live\nin 136:5 0 x\nclose 136:5\n");
+	WAIT_FOR(log_closed(fx->record_dir), "the finished log");
+	path = find_log(fx->record_dir);
+	g_assert_true(g_str_has_prefix(path, fx->record_dir));
+	g_assert_nonnull(strstr(path, "/root/"));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(tsc_log_reader_new(fd, &lr), ==, 0);
+	g_assert_cmpstr(tsc_log_reader_meta(lr)->tty, ==, "pts/5");
+	g_assert_cmpstr(tsc_log_reader_meta(lr)->user, ==, "root");
+	g_assert_cmpstr(tsc_log_reader_meta(lr)->host, ==, g_get_host_name());
+	while ((r = tsc_log_reader_next(lr, &rec)) == 1) {
+		g_string_append_printf(got, "%s %" G_GUINT64_FORMAT,
+				       tsc_rec_type_name(rec.hdr.type),
+				       rec.hdr.seq);
+		if (rec.hdr.type == TTYSCOPE_REC_OUT ||
+		    rec.hdr.type == TTYSCOPE_REC_IN)
+			g_string_append_printf(got, " %.*s", (int)rec.hdr.len,
+					       rec.payload);
+		g_string_append_c(got, '\n');
+	}
+	g_assert_cmpint(r, ==, 0);
+	tsc_log_reader_free(lr);
+	close(fd);
+	/* the catch-up (no input in it), then every live record */
+	g_assert_cmpstr(got->str, ==,
+			"OPEN 0\nWINSIZE 1\nSESSION 2\nOUT 3 $ \n"
+			"OUT 5 live\nIN 6 x\nCLOSE 7\n");
+	g_string_free(got, TRUE);
+}
+
+static void test_record(void)
+{
+	struct fixture fx = { 0 };
+
+	fixture_init(&fx);
+	feed(&fx.d1, "open 136:5 pts/5\n"
+		     "winsize 136:5 24 80\n"
+		     "session 136:5 500 0 bash\n"
+		     "out 136:5 $\\s\n"
+		     "in 136:5 0 y\n");
+	run_app(&fx, record_body,
+		(const char *const[]){ "--socket", fx.d1.sock, "--record",
+				       fx.record_dir, NULL });
+	fixture_free(&fx);
+}
+
+/* ---- --bridge: a stand-in for `ssh HOST ttyscope stream` ------------------------ */
+
+static int relay(int from, int to)
+{
+	char buf[65536];
+	ssize_t n = read(from, buf, sizeof(buf));
+
+	if (n <= 0)
+		return -1;
+	for (ssize_t off = 0; off < n;) {
+		ssize_t w = write(to, buf + off, (size_t)(n - off));
+
+		if (w < 0)
+			return -1;
+		off += w;
+	}
+	return 0;
+}
+
+static int bridge(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return 1;
+	for (;;) {
+		struct pollfd p[2] = { { .fd = 0, .events = POLLIN },
+				       { .fd = fd, .events = POLLIN } };
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			return 1;
+		if (p[0].revents && relay(0, fd) < 0)
+			return 0;
+		if (p[1].revents && relay(fd, 1) < 0)
+			return 0;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "--bridge"))
+		return bridge(argv[2]);
+	g_test_init(&argc, &argv, NULL);
+	gtk_init(&argc, &argv);
+	tdtool = g_getenv("TDTOOL");
+	ttyscoped = g_getenv("TTYSCOPED");
+	if (!tdtool || !ttyscoped)
+		g_error("TDTOOL and TTYSCOPED must name the test tools");
+	g_test_add_func("/gui/view", test_view);
+	g_test_add_func("/gui/actions", test_actions);
+	g_test_add_func("/gui/reconnect", test_reconnect);
+	g_test_add_func("/gui/record", test_record);
+	return g_test_run();
+}
