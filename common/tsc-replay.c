@@ -21,6 +21,9 @@
  * @debt: how far playback is behind the recording's schedule
  * @step: fire the pending (or next) event at once
  * @position: recording time of the event fired last
+ * @spin: longest busy-wait before an event (0: sleep only)
+ * @over_avg: running mean of how late sleeps woke up (EWMA, 1/8)
+ * @over_dev: running mean deviation of that lateness (EWMA, 1/4)
  */
 struct tsc_replay {
 	struct tsc_replay_clock clock;
@@ -37,6 +40,9 @@ struct tsc_replay {
 	uint64_t paused_at;
 	bool step;
 	uint64_t position;
+	uint64_t spin;
+	uint64_t over_avg;
+	uint64_t over_dev;
 };
 
 static uint64_t tsc_mono_now(void *ctx)
@@ -62,7 +68,9 @@ static int tsc_mono_sleep(void *ctx, uint64_t ns)
  * tsc_replay_new() - create a scheduler
  * @clock: the time source, or NULL for CLOCK_MONOTONIC and
  *	clock_nanosleep() (copied)
- * @ret_replay: the scheduler: speed 1, no maximum delay, not paused
+ * @ret_replay: the scheduler: speed 1, no maximum delay, not paused; a
+ *	busy-wait of at most %TSC_REPLAY_SPIN_DEFAULT on the real clock,
+ *	none on an injected one (tsc_replay_set_spin())
  *
  * Return: 0 or -ENOMEM.
  */
@@ -78,6 +86,7 @@ int tsc_replay_new(const struct tsc_replay_clock *clock,
 	} else {
 		r->clock.now = tsc_mono_now;
 		r->clock.sleep = tsc_mono_sleep;
+		r->spin = TSC_REPLAY_SPIN_DEFAULT;
 	}
 	r->speed = 1.0;
 	*ret_replay = r;
@@ -257,9 +266,73 @@ void tsc_replay_fire(struct tsc_replay *replay)
 	r->position = r->anchor_ts;
 }
 
+/*
+ * Tell the CPU that this is a busy-wait loop. Not sched_yield(): with
+ * another task runnable, that gives the CPU away for a whole time slice
+ * (milliseconds), far later than the event is due.
+ */
+static inline void tsc_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+/**
+ * tsc_replay_set_spin() - bound the busy-wait before each event
+ * @replay: the scheduler
+ * @ns: the longest busy-wait; 0 sleeps the whole wait
+ *
+ * A sleep wakes up late by the kernel's wake-up latency (the timer slack,
+ * 50 us by default, plus scheduling). tsc_replay_sleep() therefore sleeps
+ * until the estimated latency before the due time (tsc_replay_lead(), at
+ * most @ns), then polls the clock until the event is due: at most @ns of
+ * busy-waiting per event, however long the wait, so a player stays idle
+ * between events.
+ */
+void tsc_replay_set_spin(struct tsc_replay *replay, uint64_t ns)
+{
+	replay->spin = ns;
+}
+
+/*
+ * How early tsc_replay_sleep() wakes up before an event is due: the
+ * running mean of the sleeps' lateness plus its mean deviation, at most
+ * the busy-wait bound (so 0 without one).
+ */
+uint64_t tsc_replay_lead(const struct tsc_replay *replay)
+{
+	uint64_t lead = replay->over_avg + replay->over_dev;
+
+	return lead < replay->spin ? lead : replay->spin;
+}
+
+/* Learn from a sleep of @asked ns that took @took ns. */
+static void tsc_replay_learn(struct tsc_replay *r, uint64_t asked,
+			     uint64_t took)
+{
+	uint64_t over = took > asked ? took - asked : 0, dev;
+
+	/*
+	 * A sleep preempted for ages says little about the next one; the
+	 * lead is capped at the busy-wait bound anyway.
+	 */
+	if (over > 2 * r->spin)
+		over = 2 * r->spin;
+	dev = over > r->over_avg ? over - r->over_avg : r->over_avg - over;
+	r->over_dev = r->over_dev - r->over_dev / 4 + dev / 4;
+	r->over_avg = r->over_avg - r->over_avg / 8 + over / 8;
+}
+
 /**
  * tsc_replay_sleep() - sleep until the pending event is due
  * @replay: the scheduler
+ *
+ * Sleeps until tsc_replay_lead() before the due time, then busy-waits
+ * (see tsc_replay_set_spin()). The lateness of each sleep is measured
+ * and refines the estimate.
  *
  * Return: 0 when due; -EBUSY if paused or nothing is pending (it would
  * never be due); -EINTR if a sleep was interrupted (the event stays
@@ -267,17 +340,30 @@ void tsc_replay_fire(struct tsc_replay *replay)
  */
 int tsc_replay_sleep(struct tsc_replay *replay)
 {
+	struct tsc_replay *rp = replay;
+
 	for (;;) {
-		uint64_t t = tsc_replay_timeout(replay);
+		uint64_t t = tsc_replay_timeout(rp), lead, before;
 		int r;
 
 		if (t == 0)
 			return 0;
 		if (t == TSC_REPLAY_NEVER)
 			return -EBUSY;
-		r = replay->clock.sleep(replay->clock.ctx, t);
+		lead = tsc_replay_lead(rp);
+		if (rp->spin && t <= lead) {
+			/* at most lead <= spin ns: poll until due */
+			while (tsc_replay_timeout(rp) > 0)
+				tsc_cpu_relax();
+			return 0;
+		}
+		before = rp->clock.now(rp->clock.ctx);
+		r = rp->clock.sleep(rp->clock.ctx, t - lead);
 		if (r < 0)
 			return r;
+		if (rp->spin)
+			tsc_replay_learn(rp, t - lead,
+					 rp->clock.now(rp->clock.ctx) - before);
 	}
 }
 

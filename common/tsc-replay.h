@@ -13,8 +13,16 @@
  *
  * The scheduler itself never sleeps except in tsc_replay_sleep() and
  * tsc_replay_wait(); a player with its own poll() loop uses
- * tsc_replay_schedule(), tsc_replay_timeout() and tsc_replay_fire(). The
- * clock is injected, so the logic is testable without sleeping.
+ * tsc_replay_schedule(), tsc_replay_timeout() and tsc_replay_fire(), and
+ * may call tsc_replay_sleep() for the last millisecond or two. The clock
+ * is injected, so the logic is testable without sleeping.
+ *
+ * Precision: tsc_replay_sleep() wakes up early by its running estimate of
+ * the sleeps' wake-up latency and busy-waits the rest, at most
+ * tsc_replay_set_spin() ns per event (%TSC_REPLAY_SPIN_DEFAULT on the
+ * real clock): events come within microseconds of their time whenever
+ * the kernel wakes the player up less than that bound late, and the CPU
+ * stays idle between them.
  */
 #ifndef TSC_REPLAY_H
 #define TSC_REPLAY_H
@@ -24,6 +32,9 @@
 
 /* tsc_replay_timeout() when nothing is due until the caller acts. */
 #define TSC_REPLAY_NEVER UINT64_MAX
+
+/* Busy-wait bound of a scheduler on the real clock: 200 us. */
+#define TSC_REPLAY_SPIN_DEFAULT 200000u
 
 /**
  * struct tsc_replay_clock - the time source of a scheduler
@@ -51,6 +62,8 @@ uint64_t tsc_replay_delay(const struct tsc_replay *replay, uint64_t from_ts,
 void tsc_replay_schedule(struct tsc_replay *replay, uint64_t ts_ns);
 uint64_t tsc_replay_timeout(const struct tsc_replay *replay);
 void tsc_replay_fire(struct tsc_replay *replay);
+void tsc_replay_set_spin(struct tsc_replay *replay, uint64_t ns);
+uint64_t tsc_replay_lead(const struct tsc_replay *replay);
 int tsc_replay_sleep(struct tsc_replay *replay);
 int tsc_replay_wait(struct tsc_replay *replay, uint64_t ts_ns);
 

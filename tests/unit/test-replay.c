@@ -2,7 +2,8 @@
 /*
  * Unit tests of the replay scheduler (common/tsc-replay.c), on a fake
  * clock: delay arithmetic, drift under random oversleeping, pause, step,
- * seek, speed changes; and a short run on the real clock.
+ * seek, speed changes, the busy-wait before events; and a short run on
+ * the real clock.
  */
 #include <errno.h>
 #include <math.h>
@@ -313,6 +314,156 @@ START_TEST(test_eintr)
 }
 END_TEST
 
+/*
+ * A clock for the busy-wait: every now() takes @tick ns (so polling it
+ * advances time, as on a real CPU) and every sleep wakes up @over ns late,
+ * plus up to @jitter; @busy counts the ns spent in now() since the last
+ * sleep, @worst_busy the most of them before one event.
+ */
+struct spin_clock {
+	uint64_t now, tick, over, jitter, rnd;
+	uint64_t busy, worst_busy;
+	int sleeps;
+};
+
+static uint64_t spin_now(void *ctx)
+{
+	struct spin_clock *c = ctx;
+
+	c->now += c->tick;
+	c->busy += c->tick;
+	if (c->busy > c->worst_busy)
+		c->worst_busy = c->busy;
+	return c->now;
+}
+
+static int spin_sleep(void *ctx, uint64_t ns)
+{
+	struct spin_clock *c = ctx;
+
+	c->now += ns + c->over;
+	if (c->jitter)
+		c->now += tsc_test_rand(&c->rnd) % (c->jitter + 1);
+	c->busy = 0;
+	c->sleeps++;
+	return 0;
+}
+
+/*
+ * Play @n events 1..50 ms apart; returns the mean lateness in ns of the
+ * events after the first @warm, and their worst in *@ret_worst.
+ */
+static uint64_t spin_play(struct tsc_replay *r, struct spin_clock *c, int n,
+			  int warm, uint64_t *ret_worst)
+{
+	uint64_t rnd = 7, ts = 1700000000 * (uint64_t)S, start = 0, ideal = 0;
+	uint64_t sum = 0, worst = 0;
+
+	tsc_replay_seek(r, ts); /* no debt from an earlier run */
+	for (int i = 0; i < n; i++) {
+		uint64_t gap = i ? 1 * MS + tsc_test_rand(&rnd) % (49 * MS) : 0;
+		uint64_t late;
+
+		ts += gap;
+		ideal += gap;
+		ck_assert_int_eq(tsc_replay_wait(r, ts), 0);
+		if (i == 0)
+			start = c->now;
+		/* never early (start itself is a few reads late) */
+		ck_assert_uint_ge(c->now + 2 * c->tick, start + ideal);
+		late = c->now > start + ideal ? c->now - (start + ideal) : 0;
+		if (i >= warm) {
+			sum += late;
+			if (late > worst)
+				worst = late;
+		}
+	}
+	*ret_worst = worst;
+	return sum / (uint64_t)(n - warm);
+}
+
+/*
+ * Sleeps wake up 80..90 us late. Without a busy-wait every event is that
+ * late; with one of 200 us the scheduler learns the latency, wakes up
+ * that much early and polls: events come within a few polls of their
+ * time, at most 200 us of polling each.
+ */
+START_TEST(test_spin)
+{
+	struct spin_clock c = {
+		.tick = 1000, .over = 80000, .jitter = 10000, .rnd = 3
+	};
+	struct tsc_replay_clock clock = { spin_now, spin_sleep, &c };
+	struct tsc_replay *r;
+	uint64_t mean, worst;
+
+	c.now = 1000 * S;
+	ck_assert_int_eq(tsc_replay_new(&clock, &r), 0);
+	/* an injected clock does not busy-wait unless asked */
+	ck_assert_uint_eq(tsc_replay_lead(r), 0);
+	mean = spin_play(r, &c, 200, 0, &worst);
+	ck_assert_uint_ge(mean, 80000);
+	ck_assert_uint_eq(tsc_replay_lead(r), 0);
+	tsc_replay_free(r);
+
+	c.now = 1000 * S;
+	ck_assert_int_eq(tsc_replay_new(&clock, &r), 0);
+	tsc_replay_set_spin(r, 200000);
+	c.worst_busy = 0;
+	c.sleeps = 0;
+	mean = spin_play(r, &c, 2000, 50, &worst);
+	ck_assert_msg(mean <= 3000, "mean lateness %llu ns",
+		      (unsigned long long)mean);
+	ck_assert_msg(worst <= 15000, "worst lateness %llu ns",
+		      (unsigned long long)worst);
+	ck_assert_uint_ge(tsc_replay_lead(r), 80000);
+	ck_assert_uint_le(tsc_replay_lead(r), 100000);
+	/* one sleep per event: no sleeps are split */
+	ck_assert_int_le(c.sleeps, 2000 + 50);
+	ck_assert_uint_le(c.worst_busy, 200000 + 5 * c.tick);
+	ck_assert_uint_le(tsc_replay_debt(r), 15000);
+	tsc_replay_free(r);
+}
+END_TEST
+
+/*
+ * On a machine whose sleeps wake up 5 ms late the busy-wait stays within
+ * its bound (the lead is capped) and playback still does not drift; a
+ * sleep preempted for a second does not spoil the estimate for long.
+ */
+START_TEST(test_spin_bound)
+{
+	struct spin_clock c = { .tick = 1000, .over = 5 * MS };
+	struct tsc_replay_clock clock = { spin_now, spin_sleep, &c };
+	struct tsc_replay *r;
+	uint64_t mean, worst;
+
+	c.now = 1000 * S;
+	ck_assert_int_eq(tsc_replay_new(&clock, &r), 0);
+	tsc_replay_set_spin(r, 200000);
+	mean = spin_play(r, &c, 500, 20, &worst);
+	ck_assert_uint_eq(tsc_replay_lead(r), 200000);
+	ck_assert_uint_le(c.worst_busy, 200000 + 5 * c.tick);
+	ck_assert_uint_le(worst, 5 * MS);
+	ck_assert_uint_ge(mean, 4 * MS);
+
+	/* back to 80 us; one sleep then takes a second more */
+	c.over = 80000;
+	spin_play(r, &c, 100, 0, &worst);
+	ck_assert_uint_le(tsc_replay_lead(r), 90000);
+	c.over = 1 * S;
+	tsc_replay_schedule(r, tsc_replay_position(r) + 10 * MS);
+	ck_assert_int_eq(tsc_replay_sleep(r), 0);
+	tsc_replay_fire(r);
+	ck_assert_uint_eq(tsc_replay_lead(r), 200000);
+	c.over = 80000;
+	mean = spin_play(r, &c, 20, 10, &worst);
+	ck_assert_uint_le(tsc_replay_lead(r), 100000);
+	ck_assert_uint_le(mean, 3000);
+	tsc_replay_free(r);
+}
+END_TEST
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -354,6 +505,8 @@ int main(void)
 	tcase_add_test(tc, test_seek);
 	tcase_add_test(tc, test_rescale);
 	tcase_add_test(tc, test_eintr);
+	tcase_add_test(tc, test_spin);
+	tcase_add_test(tc, test_spin_bound);
 	tcase_add_test(tc, test_real_clock);
 	suite_add_tcase(s, tc);
 	return tsc_test_main(s);
