@@ -9,6 +9,14 @@
  * time is written without delays (after a terminal reset, "ESC c", when
  * going backward), so the screen is what it was at that time. Sequences
  * that make the terminal answer back are filtered (tsc-abfilter.h).
+ *
+ * A live tty (replay pts/3, or --live) is followed through ttyscoped
+ * (docs/PROTOCOL.md): its catch-up is drawn at once, then its output is
+ * shown as it comes. Every output record received is kept in memory, so
+ * pause, step, speed and seeking work on what has come so far; while the
+ * player is behind (paused, slowed down, seeked back), new output waits
+ * and is then played with its recorded delays; 'L' or End goes back to
+ * live. The session's CLOSE ends the replay.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,85 +27,80 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "tsc-abfilter.h"
+#include "tsc-client.h"
 #include "tsc-i18n.h"
 #include "ttyscope-cli.h"
 
 #define SEEK_STEP_NS (10ull * 1000000000ull)
-
-enum { T_GROUND, T_ESC, T_ESC_INTER, T_CSI, T_STR, T_STR_ESC };
+/* An event due within this is waited for with tsc_replay_sleep(). */
+#define NEAR_NS 2000000ull
 
 /*
- * Convert output bytes to text: escape sequences removed, CR LF and a lone
- * CR become LF, other C0 controls and DEL removed. @out has room for @len.
+ * Convert output bytes to text (libttyscope's tsc_text_strip()): escape
+ * sequences removed, CR LF and a lone CR become LF, other C0 controls and
+ * DEL removed. @out has room for @len.
  */
 size_t text_strip(struct text_strip *t, const uint8_t *in, size_t len,
 		  uint8_t *out)
 {
-	size_t n = 0;
+	struct tsc_text_strip ts = { .state = t->state, .cr = t->cr };
+	size_t n = tsc_text_strip(&ts, in, len, out);
 
-	for (size_t i = 0; i < len; i++) {
-		uint8_t c = in[i];
-
-		switch (t->state) {
-		case T_GROUND:
-			if (c == 0x1b) {
-				t->state = T_ESC;
-			} else if (c == '\r') {
-				t->cr = true;
-			} else if (c == '\n') {
-				out[n++] = '\n';
-				t->cr = false;
-			} else if ((c >= 0x20 && c != 0x7f) || c == '\t') {
-				if (t->cr)
-					out[n++] = '\n';
-				t->cr = false;
-				out[n++] = c;
-			}
-			break;
-		case T_ESC:
-			if (c == '[')
-				t->state = T_CSI;
-			else if (c == ']' || c == 'P' || c == 'X' || c == '^' ||
-				 c == '_')
-				t->state = T_STR;
-			else if (c >= 0x20 && c <= 0x2f)
-				t->state = T_ESC_INTER;
-			else
-				t->state = T_GROUND;
-			break;
-		case T_ESC_INTER:
-			if (c < 0x20 || c > 0x2f)
-				t->state = T_GROUND;
-			break;
-		case T_CSI:
-			if (c >= 0x40 && c <= 0x7e)
-				t->state = T_GROUND;
-			break;
-		case T_STR:
-			if (c == 0x07 || c == 0x18 || c == 0x1a)
-				t->state = T_GROUND;
-			else if (c == 0x1b)
-				t->state = T_STR_ESC;
-			break;
-		default:
-			t->state = c == 0x1b ? T_STR_ESC : T_GROUND;
-			break;
-		}
-	}
+	t->state = ts.state;
+	t->cr = ts.cr;
 	return n;
 }
 
-/* The OUT records of a session, in order. */
+/*
+ * The OUT records of a session, in order. A live session's grow as they
+ * come (@owned: each record and its payload are one allocation).
+ */
 struct playlist {
 	const struct tsc_rec **v;
-	size_t n;
+	size_t n, cap;
 	uint64_t t0; /* time 0: the first record of the session */
+	bool owned;
 };
+
+/* Append a copy of @rec to a live session's playlist. */
+static int playlist_append(struct playlist *p, const struct tsc_rec *rec)
+{
+	struct tsc_rec *copy;
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 256;
+		const struct tsc_rec **v = realloc(p->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		p->v = v;
+		p->cap = cap;
+	}
+	copy = malloc(sizeof(*copy) + rec->hdr.len);
+	if (!copy)
+		return -ENOMEM;
+	copy->hdr = rec->hdr;
+	memcpy(copy + 1, rec->payload, rec->hdr.len);
+	copy->payload = (const uint8_t *)(copy + 1);
+	copy->raw = NULL;
+	p->v[p->n++] = copy;
+	return 0;
+}
+
+static void playlist_free(struct playlist *p)
+{
+	if (p->owned)
+		for (size_t i = 0; i < p->n; i++)
+			free((void *)p->v[i]);
+	free(p->v);
+}
 
 static int playlist_build(const struct tsc_session_recs *s, struct playlist *p)
 {
@@ -186,6 +189,21 @@ static int raw_tty(void)
 	return 0;
 }
 
+/*
+ * Following a tty through ttyscoped: the connection, the subscription,
+ * and how it ended.
+ */
+struct live {
+	struct tsc_client *c;
+	struct tsc_proto_tty tty;
+	uint64_t sub_id;
+	bool have_t0; /* a record of the session came */
+	bool synced; /* the catch-up is complete */
+	bool closed; /* the session's CLOSE came */
+	bool failed; /* the daemon's side ended the replay: @end_msg */
+	char end_msg[512];
+};
+
 struct player {
 	struct playlist pl;
 	struct tsc_replay *replay;
@@ -194,8 +212,21 @@ struct player {
 	size_t pos; /* next record to show */
 	uint64_t now_ts; /* recording time shown so far */
 	bool quit;
-	bool reseek; /* a seek dropped the pending event */
+	bool scheduled; /* the record at pos is the scheduler's pending one */
 	int err;
+	/* where to start: --jump (if @jump_set), --search */
+	uint64_t jump;
+	bool jump_set;
+	const regex_t *re;
+	const char *search;
+	/* --text: records converted so far, printed from @start on */
+	bool text;
+	struct text_strip tx;
+	size_t tx_done, start;
+	bool tx_first;
+	/* a live tty */
+	bool live;
+	struct live lv;
 };
 
 static void show(struct player *pl, size_t i)
@@ -213,16 +244,36 @@ static void show(struct player *pl, size_t i)
 	pl->now_ts = rec->hdr.ts_ns;
 }
 
-/* Show, without delays, what comes before @ts (from @from on). */
+/*
+ * Show, without delays, what comes before @ts (from @from on). Past the
+ * last record received (a live session's edge), playback goes on from
+ * that record's time.
+ */
 static void render_to(struct player *pl, size_t from, uint64_t ts)
 {
 	for (pl->pos = from; pl->pos < pl->pl.n && !pl->quit &&
 			     pl->pl.v[pl->pos]->hdr.ts_ns < ts;
 	     pl->pos++)
 		show(pl, pl->pos);
+	if (pl->pos == pl->pl.n) {
+		uint64_t last = pl->pl.n ? pl->pl.v[pl->pl.n - 1]->hdr.ts_ns :
+					   pl->pl.t0;
+
+		if (ts > last)
+			ts = last;
+	}
 	pl->now_ts = ts;
 	tsc_replay_seek(pl->replay, ts);
-	pl->reseek = true;
+	pl->scheduled = false;
+}
+
+/* Live: show what was received at once and follow the session again. */
+static void go_live(struct player *pl)
+{
+	if (!pl->live)
+		return;
+	render_to(pl, pl->pos, UINT64_MAX);
+	tsc_replay_resume(pl->replay);
 }
 
 static void seek(struct player *pl, bool forward)
@@ -276,12 +327,27 @@ static void handle_keys(struct player *pl, const uint8_t *k, size_t len)
 		case '<':
 			seek(pl, k[i] == '>');
 			break;
-		case 0x1b: /* arrows: ESC [ C/D or ESC O C/D */
+		case 'L':
+			go_live(pl);
+			break;
+		case 0x1b:
+			/* arrows: ESC [ C/D or ESC O C/D; End: ESC [ F,
+			 * ESC O F, ESC [ 4 ~, ESC [ 8 ~ */
 			if (i + 2 < len &&
 			    (k[i + 1] == '[' || k[i + 1] == 'O') &&
 			    (k[i + 2] == 'C' || k[i + 2] == 'D')) {
 				seek(pl, k[i + 2] == 'C');
 				i += 2;
+			} else if (i + 2 < len &&
+				   (k[i + 1] == '[' || k[i + 1] == 'O') &&
+				   k[i + 2] == 'F') {
+				go_live(pl);
+				i += 2;
+			} else if (i + 3 < len && k[i + 1] == '[' &&
+				   (k[i + 2] == '4' || k[i + 2] == '8') &&
+				   k[i + 3] == '~') {
+				go_live(pl);
+				i += 3;
 			}
 			break;
 		default:
@@ -290,27 +356,312 @@ static void handle_keys(struct player *pl, const uint8_t *k, size_t len)
 	}
 }
 
-/* Play from pl->pos to the end, reading keys from stdin if @keys. */
+/* The start: --search's match, else --jump; -1 if nothing matches. */
+static int find_start(struct player *pl)
+{
+	pl->pos = 0;
+	while (pl->pos < pl->pl.n &&
+	       pl->pl.v[pl->pos]->hdr.ts_ns < pl->pl.t0 + pl->jump)
+		pl->pos++;
+	if (pl->re) {
+		ssize_t i = playlist_search(&pl->pl, pl->re);
+
+		if (i < 0)
+			return -1;
+		pl->pos = (size_t)i;
+	}
+	return 0;
+}
+
+/*
+ * --text: print the text of the records not yet converted, from
+ * pl->start on. The records before it are converted too, without
+ * printing, so that an escape sequence or a character split across the
+ * start is not printed in part.
+ */
+static int text_flush(struct player *pl)
+{
+	uint8_t buf[TTYSCOPE_MAX_PAYLOAD + 1];
+	int r = 0;
+
+	for (; pl->tx_done < pl->pl.n && !r; pl->tx_done++) {
+		const struct tsc_rec *rec = pl->pl.v[pl->tx_done];
+		size_t n = text_strip(&pl->tx, rec->payload, rec->hdr.len, buf),
+		       skip = 0;
+
+		if (pl->tx_done < pl->start)
+			continue;
+		/* the rest of a UTF-8 character that started before */
+		while (pl->tx_first && skip < n && (buf[skip] & 0xc0) == 0x80)
+			skip++;
+		pl->tx_first = pl->tx_first && skip == n;
+		r = tsc_cli_write_all(STDOUT_FILENO, buf + skip, n - skip);
+	}
+	return r;
+}
+
+/* --text: from the start position (find_start()) on. */
+static int text_begin(struct player *pl)
+{
+	pl->start = pl->pos;
+	pl->tx_first = pl->start > 0;
+	return text_flush(pl);
+}
+
+/* --text: the end of the output; a last lone CR is a line end. */
+static int text_end(struct player *pl)
+{
+	return pl->tx.cr ? tsc_cli_write_all(STDOUT_FILENO, "\n", 1) : 0;
+}
+
+/* ---- a live tty ---------------------------------------------------------- */
+
+/* The daemon's side ended the replay (exit status 1): say why at the end. */
+static void live_fail(struct player *pl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void live_fail(struct player *pl, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (pl->quit)
+		return;
+	pl->quit = true;
+	pl->lv.failed = true;
+	n = snprintf(pl->lv.end_msg, sizeof(pl->lv.end_msg),
+		     "%s: ", PROGRAM_NAME);
+	va_start(ap, fmt);
+	vsnprintf(pl->lv.end_msg + n, sizeof(pl->lv.end_msg) - (size_t)n, fmt,
+		  ap);
+	va_end(ap);
+}
+
+/* Is @s one or more characters, all from @set? */
+static bool all_of(const char *s, const char *set)
+{
+	return *s && s[strspn(s, set)] == '\0';
+}
+
+/*
+ * Does @arg name a tty rather than a file? A character device, or what
+ * is not a file and looks like a tty: a device number (136:3), a path
+ * below /dev, pts/N, tty followed by letters and digits (tty1, ttyS0) or
+ * console.
+ */
+static bool names_tty(const char *arg)
+{
+	static const char digits[] = "0123456789";
+	static const char alnum[] = "0123456789abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	const char *colon = strchr(arg, ':');
+	char major[16];
+	struct stat st;
+
+	if (stat(arg, &st) == 0)
+		return S_ISCHR(st.st_mode);
+	if (colon && colon - arg < (ptrdiff_t)sizeof(major)) {
+		memcpy(major, arg, (size_t)(colon - arg));
+		major[colon - arg] = '\0';
+		if (all_of(major, digits) && all_of(colon + 1, digits))
+			return true;
+	}
+	return !strncmp(arg, "/dev/", 5) ||
+	       (!strncmp(arg, "pts/", 4) && all_of(arg + 4, digits)) ||
+	       (!strncmp(arg, "tty", 3) &&
+		(!arg[3] || all_of(arg + 3, alnum))) ||
+	       !strcmp(arg, "console");
+}
+
+/* Connect, find the tty (as watch does) and subscribe to it. */
+static int live_open(struct player *pl, const char *arg)
+{
+	struct tsc_proto_request sub = { .verb = TSC_VERB_SUBSCRIBE };
+	struct live *lv = &pl->lv;
+	int r;
+
+	pl->live = true;
+	pl->pl.owned = true;
+	if (tsc_cli_connect(&lv->c) < 0)
+		return -1;
+	if (tsc_cli_resolve_tty(lv->c, arg, &lv->tty) < 0)
+		return -1;
+	sub.major = lv->tty.major;
+	sub.minor = lv->tty.minor;
+	r = tsc_client_set_nonblock(lv->c, true);
+	if (r == 0)
+		r = tsc_client_request(lv->c, &sub, &lv->sub_id);
+	if (r < 0) {
+		tsc_cli_lost(r);
+		return -1;
+	}
+	return 0;
+}
+
+static void live_reply(struct player *pl, const struct tsc_proto_reply *rp)
+{
+	if (rp->id == 0)
+		live_fail(pl, "%s: %s", _("ttyscoped ended the connection"),
+			  strerror((int)rp->error));
+	else if (rp->id == pl->lv.sub_id && rp->error == ENODEV)
+		live_fail(pl, _("no live tty '%s'"), pl->lv.tty.name);
+	else if (rp->id == pl->lv.sub_id && rp->error)
+		live_fail(pl, "%s '%s': %s", _("cannot replay"),
+			  pl->lv.tty.name, strerror((int)rp->error));
+}
+
+/* The catch-up is complete: start where the options say. */
+static void live_sync(struct player *pl)
+{
+	int r;
+
+	pl->lv.synced = true;
+	if (find_start(pl) < 0) {
+		live_fail(pl, _("no output matches '%s'"), pl->search);
+		return;
+	}
+	if (pl->text) {
+		r = text_begin(pl);
+		if (r < 0 && !pl->err) {
+			pl->err = r;
+			pl->quit = true;
+		}
+		return;
+	}
+	/* without --jump or --search: the current screen, then live */
+	if (!pl->jump_set && !pl->re)
+		pl->pos = pl->pl.n;
+	render_to(pl, 0,
+		  pl->pos < pl->pl.n ? pl->pl.v[pl->pos]->hdr.ts_ns :
+				       UINT64_MAX);
+}
+
+/* A new OUT record of the session after the catch-up. */
+static void live_out(struct player *pl)
+{
+	const struct tsc_rec *rec = pl->pl.v[pl->pl.n - 1];
+	int r;
+
+	if (pl->text) {
+		r = text_flush(pl);
+		if (r < 0 && !pl->err) {
+			pl->err = r;
+			pl->quit = true;
+		}
+		return;
+	}
+	/* at the live edge and playing: show it as it comes */
+	if (pl->pos == pl->pl.n - 1 && !pl->scheduled &&
+	    !tsc_replay_paused(pl->replay)) {
+		show(pl, pl->pos++);
+		tsc_replay_seek(pl->replay, rec->hdr.ts_ns);
+	}
+}
+
+static void live_record(struct player *pl, const struct tsc_rec *rec)
+{
+	const struct tsc_rec_hdr *h = &rec->hdr;
+	struct live *lv = &pl->lv;
+	struct tsc_open o;
+
+	if (lv->closed || h->major != lv->tty.major ||
+	    h->minor != lv->tty.minor)
+		return;
+	if (!lv->have_t0) {
+		/* the catch-up starts with the session's OPEN */
+		lv->have_t0 = true;
+		pl->pl.t0 = h->ts_ns;
+	}
+	switch (h->type) {
+	case TTYSCOPE_REC_OPEN:
+		if (tsc_rec_decode_open(rec, &o) == 0)
+			snprintf(lv->tty.name, sizeof(lv->tty.name), "%s",
+				 o.name);
+		break;
+	case TTYSCOPE_REC_OUT:
+		if (playlist_append(&pl->pl, rec) < 0) {
+			live_fail(pl, "%s '%s': %s", _("cannot replay"),
+				  lv->tty.name, strerror(ENOMEM));
+			return;
+		}
+		if (lv->synced)
+			live_out(pl);
+		break;
+	case TTYSCOPE_REC_CLOSE:
+		lv->closed = true;
+		break;
+	case TSC_MSG_SYNC:
+		if (!lv->synced)
+			live_sync(pl);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Everything the daemon has sent so far. */
+static void live_read(struct player *pl)
+{
+	struct tsc_proto_msg m;
+	int r = 0;
+
+	while (!pl->quit && (r = tsc_client_next(pl->lv.c, &m)) == 1) {
+		if (m.type == TSC_MSG_REPLY)
+			live_reply(pl, &m.reply);
+		else
+			live_record(pl, &m.rec);
+	}
+	if (pl->quit || r == -EAGAIN || r == -EINTR)
+		return;
+	if (r == 0)
+		live_fail(
+			pl, "%s",
+			_("ttyscoped closed the connection (the daemon stopped?)"));
+	else
+		live_fail(pl, "%s: %s", _("lost the connection to ttyscoped"),
+			  strerror(r == -EBADMSG ? EPROTO : -r));
+}
+
+/* Has playback reached the end (of the file, or of the closed session)? */
+static bool played_out(const struct player *pl)
+{
+	if (!pl->live)
+		return pl->pos >= pl->pl.n;
+	return pl->lv.closed && (pl->text || pl->pos >= pl->pl.n);
+}
+
+/*
+ * Play from pl->pos to the end, reading keys from stdin if @keys and a
+ * live session's records as they come. The last NEAR_NS before an event
+ * are left to tsc_replay_sleep(), which is precise to microseconds;
+ * poll() only counts milliseconds.
+ */
 static void play(struct player *pl, bool keys)
 {
-	bool scheduled = false;
+	while (!pl->quit && !got_signal && !played_out(pl)) {
+		struct pollfd pfd[2] = {
+			{ keys ? STDIN_FILENO : -1, POLLIN, 0 },
+			{ pl->live ? tsc_client_fd(pl->lv.c) : -1, POLLIN, 0 },
+		};
+		uint64_t t = TSC_REPLAY_NEVER;
+		int timeout = -1;
 
-	pl->reseek = false;
-	while (!pl->quit && !got_signal && pl->pos < pl->pl.n) {
-		struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
-		uint64_t t;
-		int timeout;
-
-		if (!scheduled) {
-			tsc_replay_schedule(pl->replay,
-					    pl->pl.v[pl->pos]->hdr.ts_ns);
-			scheduled = true;
+		if (!pl->text && pl->pos < pl->pl.n &&
+		    (!pl->live || pl->lv.synced)) {
+			if (!pl->scheduled) {
+				tsc_replay_schedule(
+					pl->replay,
+					pl->pl.v[pl->pos]->hdr.ts_ns);
+				pl->scheduled = true;
+			}
+			t = tsc_replay_timeout(pl->replay);
 		}
-		t = tsc_replay_timeout(pl->replay);
-		if (t == 0) {
+		if (t <= NEAR_NS) {
+			if (tsc_replay_sleep(pl->replay) < 0)
+				continue; /* a signal */
 			show(pl, pl->pos++);
 			tsc_replay_fire(pl->replay);
-			scheduled = false;
+			pl->scheduled = false;
 			continue;
 		}
 		if (t == TSC_REPLAY_NEVER)
@@ -318,23 +669,20 @@ static void play(struct player *pl, bool keys)
 		else if (t > 3600000000000ull)
 			timeout = 3600000;
 		else
-			timeout = (int)((t + 999999) / 1000000);
-		if (poll(&pfd, keys ? 1 : 0, timeout) > 0 &&
-		    (pfd.revents & (POLLIN | POLLHUP))) {
+			timeout = (int)((t - NEAR_NS / 2) / 1000000);
+		if (poll(pfd, 2, timeout) <= 0)
+			continue;
+		if (pfd[0].revents & (POLLIN | POLLHUP)) {
 			uint8_t k[64];
 			ssize_t n = read(STDIN_FILENO, k, sizeof(k));
 
-			if (n <= 0) {
+			if (n <= 0)
 				keys = false;
-				continue;
-			}
-			handle_keys(pl, k, (size_t)n);
+			else
+				handle_keys(pl, k, (size_t)n);
 		}
-		/* a seek dropped the pending event; others keep it */
-		if (pl->reseek) {
-			scheduled = false;
-			pl->reseek = false;
-		}
+		if (pfd[1].revents && !pl->quit)
+			live_read(pl);
 	}
 }
 
@@ -343,8 +691,9 @@ static void __attribute__((noreturn)) usage(void)
 	FILE *out = stdout;
 
 	fputs(_("\nUsage:\n"), out);
-	fprintf(out, _(" %s replay [options] <file>\n"), PROGRAM_NAME);
-	fputs(_("\nPlay a recorded session on this terminal.\n"), out);
+	fprintf(out, _(" %s replay [options] <file>|<tty>\n"), PROGRAM_NAME);
+	fputs(_("\nPlay a recorded session on this terminal, or follow a live one.\n"),
+	      out);
 	fputs(_("\nOptions:\n"), out);
 	fputs(_(" -s, --speed <factor>      play faster (2) or slower (0.5)\n"),
 	      out);
@@ -360,41 +709,16 @@ static void __attribute__((noreturn)) usage(void)
 	      out);
 	fputs(_(" -T, --timing <file>       script timing file (format script)\n"),
 	      out);
+	fputs(_(" -l, --live                follow a live tty through ttyscoped\n"),
+	      out);
 	fputs(_(" -h, --help                display this help\n"), out);
 	fputs(_("\nKeys: space pause/resume, . step, + - speed,\n"), out);
-	fputs(_("      < > or arrows seek 10 s back/forward, q quit.\n"), out);
+	fputs(_("      < > or arrows seek 10 s back/forward, q quit;\n"), out);
+	fputs(_("      live: L or End back to live.\n"), out);
+	fputs(_("\n<tty> is a name (pts/3, /dev/pts/3) or a device number (136:3);\nan argument that is not a file but looks like one names a live tty.\n"),
+	      out);
 	fputs(_("\nFor more details see ttyscope(1).\n"), out);
 	exit(EXIT_SUCCESS);
-}
-
-/*
- * Print the text of the records from @from on. The records before it are
- * converted too, without printing, so that an escape sequence or a
- * character split across the start is not printed in part.
- */
-static int replay_text(const struct playlist *pl, size_t from)
-{
-	struct text_strip t = { 0 };
-	uint8_t buf[TTYSCOPE_MAX_PAYLOAD + 1];
-	bool first = from > 0;
-	int r = 0;
-
-	for (size_t i = 0; i < pl->n && !r; i++) {
-		size_t n = text_strip(&t, pl->v[i]->payload, pl->v[i]->hdr.len,
-				      buf),
-		       skip = 0;
-
-		if (i < from)
-			continue;
-		/* the rest of a UTF-8 character that started before */
-		while (first && skip < n && (buf[skip] & 0xc0) == 0x80)
-			skip++;
-		first = first && skip == n;
-		r = tsc_cli_write_all(STDOUT_FILENO, buf + skip, n - skip);
-	}
-	if (!r && t.cr)
-		r = tsc_cli_write_all(STDOUT_FILENO, "\n", 1);
-	return r;
 }
 
 int tsc_cmd_replay(int argc, char **argv)
@@ -408,6 +732,7 @@ int tsc_cmd_replay(int argc, char **argv)
 		{ "text", no_argument, NULL, 't' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "timing", required_argument, NULL, 'T' },
+		{ "live", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -417,11 +742,11 @@ int tsc_cmd_replay(int argc, char **argv)
 	const char *timing = NULL, *search = NULL;
 	double speed = 1;
 	uint64_t max_delay = 0, jump = 0;
-	bool text = false, interactive;
+	bool text = false, live = false, interactive;
 	regex_t re;
 	int c, r, ret = TSC_EXIT_FAILURE;
 
-	while ((c = getopt_long(argc, argv, "s:m:j:tF:T:h", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "s:m:j:tF:T:lh", longopts, NULL)) !=
 	       -1) {
 		char *end;
 
@@ -450,6 +775,7 @@ int tsc_cmd_replay(int argc, char **argv)
 					PROGRAM_NAME, optarg);
 				return TSC_EXIT_USAGE;
 			}
+			pl.jump_set = true;
 			break;
 		case OPT_SEARCH:
 			search = optarg;
@@ -467,6 +793,9 @@ int tsc_cmd_replay(int argc, char **argv)
 		case 'T':
 			timing = optarg;
 			break;
+		case 'l':
+			live = true;
+			break;
 		case 'h':
 			usage();
 		default:
@@ -475,7 +804,15 @@ int tsc_cmd_replay(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, _("%s: replay needs exactly one file\n"),
+		fprintf(stderr, _("%s: replay needs exactly one file or tty\n"),
+			PROGRAM_NAME);
+		tsc_cli_try_help("replay");
+		return TSC_EXIT_USAGE;
+	}
+	live = live || names_tty(argv[optind]);
+	if (live && (format != TSC_IN_AUTO || timing)) {
+		fprintf(stderr,
+			_("%s: --format and --timing apply to files, not to a live tty\n"),
 			PROGRAM_NAME);
 		tsc_cli_try_help("replay");
 		return TSC_EXIT_USAGE;
@@ -489,29 +826,31 @@ int tsc_cmd_replay(int argc, char **argv)
 			return TSC_EXIT_USAGE;
 		}
 	}
-	if (tsc_cli_load(argv[optind], format, timing, &s) < 0)
-		goto out_re;
-	if (playlist_build(&s, &pl.pl) < 0) {
-		tsc_cli_err(_("cannot replay"), argv[optind], ENOMEM);
-		goto out;
-	}
-	/* the start: --search's match, else --jump */
-	pl.pos = 0;
-	while (pl.pos < pl.pl.n && pl.pl.v[pl.pos]->hdr.ts_ns < pl.pl.t0 + jump)
-		pl.pos++;
-	if (search) {
-		ssize_t i = playlist_search(&pl.pl, &re);
-
-		if (i < 0) {
+	pl.jump = jump;
+	pl.re = search ? &re : NULL;
+	pl.search = search;
+	pl.text = text;
+	if (live) {
+		if (live_open(&pl, argv[optind]) < 0)
+			goto out;
+	} else {
+		if (tsc_cli_load(argv[optind], format, timing, &s) < 0)
+			goto out_re;
+		if (playlist_build(&s, &pl.pl) < 0) {
+			tsc_cli_err(_("cannot replay"), argv[optind], ENOMEM);
+			goto out;
+		}
+		if (find_start(&pl) < 0) {
 			fprintf(stderr, _("%s: no output matches '%s'\n"),
 				PROGRAM_NAME, search);
 			goto out;
 		}
-		pl.pos = (size_t)i;
 	}
 
-	if (text) {
-		r = replay_text(&pl.pl, pl.pos);
+	if (text && !live) {
+		r = text_begin(&pl);
+		if (!r)
+			r = text_end(&pl);
 		if (r < 0) {
 			tsc_cli_err(_("write error"), NULL, -r);
 			goto out;
@@ -520,19 +859,21 @@ int tsc_cmd_replay(int argc, char **argv)
 		goto out;
 	}
 
-	r = tsc_replay_new(NULL, &pl.replay);
-	if (!r)
-		r = tsc_replay_set_speed(pl.replay, speed);
-	pl.buf = malloc(TTYSCOPE_MAX_PAYLOAD + TSC_ABFILTER_MAX);
-	if (r < 0 || !pl.buf) {
-		tsc_cli_err(_("cannot replay"), argv[optind],
-			    r < 0 ? -r : ENOMEM);
-		goto out;
+	if (!text) {
+		r = tsc_replay_new(NULL, &pl.replay);
+		if (!r)
+			r = tsc_replay_set_speed(pl.replay, speed);
+		pl.buf = malloc(TTYSCOPE_MAX_PAYLOAD + TSC_ABFILTER_MAX);
+		if (r < 0 || !pl.buf) {
+			tsc_cli_err(_("cannot replay"), argv[optind],
+				    r < 0 ? -r : ENOMEM);
+			goto out;
+		}
+		tsc_replay_set_max_delay(pl.replay, max_delay);
+		tsc_abfilter_init(&pl.filter);
 	}
-	tsc_replay_set_max_delay(pl.replay, max_delay);
-	tsc_abfilter_init(&pl.filter);
 
-	interactive = isatty(STDIN_FILENO) && raw_tty() == 0;
+	interactive = !text && isatty(STDIN_FILENO) && raw_tty() == 0;
 	{
 		struct sigaction sa = { .sa_handler = on_signal };
 
@@ -541,26 +882,39 @@ int tsc_cmd_replay(int argc, char **argv)
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGHUP, &sa, NULL);
 	}
-	/* show what precedes the start at once, then play */
-	render_to(&pl, 0,
-		  pl.pos < pl.pl.n ? pl.pl.v[pl.pos]->hdr.ts_ns : UINT64_MAX);
+	/* show what precedes the start at once, then play (a live
+	 * session's start is known after its catch-up) */
+	if (!live)
+		render_to(&pl, 0,
+			  pl.pos < pl.pl.n ? pl.pl.v[pl.pos]->hdr.ts_ns :
+					     UINT64_MAX);
 	play(&pl, interactive);
-	{
+	if (!text) {
 		size_t n = tsc_abfilter_flush(&pl.filter, pl.buf);
 
 		if (!pl.err)
 			pl.err = tsc_cli_write_all(STDOUT_FILENO, pl.buf, n);
+	} else if (!pl.err && played_out(&pl)) {
+		pl.err = text_end(&pl);
 	}
 	restore_tty();
 	if (pl.err) {
 		tsc_cli_err(_("write error"), NULL, -pl.err);
 		goto out;
 	}
+	if (pl.lv.failed) {
+		fprintf(stderr, "%s\n", pl.lv.end_msg);
+		goto out;
+	}
 	ret = got_signal ? 128 + got_signal : EXIT_SUCCESS;
+	if (live && !got_signal && played_out(&pl))
+		fprintf(stderr, _("%s: the session on %s ended\n"),
+			PROGRAM_NAME, pl.lv.tty.name);
 out:
+	tsc_client_free(pl.lv.c);
 	tsc_replay_free(pl.replay);
 	free(pl.buf);
-	free(pl.pl.v);
+	playlist_free(&pl.pl);
 	tsc_cli_session_free(&s);
 out_re:
 	if (search)

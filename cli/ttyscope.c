@@ -142,38 +142,6 @@ int tsc_cli_parse_time(const char *arg, uint64_t *ret_ns)
 	return 0;
 }
 
-static int session_push(struct tsc_session_recs *s, const struct tsc_rec *rec)
-{
-	struct tsc_rec *r;
-	uint8_t *copy = NULL;
-
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		struct tsc_rec *v = realloc(s->recs, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		s->recs = v;
-		s->cap = cap;
-	}
-	if (rec->hdr.len) {
-		copy = malloc(rec->hdr.len);
-		if (!copy)
-			return -ENOMEM;
-		memcpy(copy, rec->payload, rec->hdr.len);
-	}
-	r = &s->recs[s->n++];
-	r->hdr = rec->hdr;
-	r->payload = copy;
-	r->raw = NULL;
-	return 0;
-}
-
-static int session_sink(void *userdata, const struct tsc_rec *rec)
-{
-	return session_push(userdata, rec);
-}
-
 void tsc_cli_session_free(struct tsc_session_recs *s)
 {
 	for (size_t i = 0; i < s->n; i++)
@@ -186,83 +154,24 @@ void tsc_cli_session_free(struct tsc_session_recs *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static int dup_str(const char *src, char **ret)
-{
-	*ret = NULL;
-	if (!src)
-		return 0;
-	*ret = strdup(src);
-	return *ret ? 0 : -ENOMEM;
-}
-
-static int load_log(int fd, const char *path, struct tsc_session_recs *s)
-{
-	struct tsc_log_reader *reader;
-	const struct tsc_log_meta *meta;
-	struct tsc_rec rec;
-	int r;
-
-	r = tsc_log_reader_new(fd, &reader);
-	if (r < 0) {
-		if (r == -ENODATA || r == -EPROTONOSUPPORT)
-			r = -EBADMSG;
-		tsc_cli_err(_("cannot read log"), path, -r);
-		return r;
-	}
-	meta = tsc_log_reader_meta(reader);
-	s->have_meta = true;
-	s->uid = meta->uid;
-	s->start_ns = meta->start_ns;
-	r = dup_str(meta->host, &s->host);
-	if (!r)
-		r = dup_str(meta->tty, &s->tty);
-	if (!r)
-		r = dup_str(meta->user, &s->user);
-	for (size_t i = 0; !r && i < meta->n_fields; i++)
-		if (!strcmp(meta->fields[i].key, "command") && !s->command)
-			r = dup_str(meta->fields[i].value, &s->command);
-	while (!r && (r = tsc_log_reader_next(reader, &rec)) > 0)
-		r = session_push(s, &rec);
-	if (r == -EBADMSG) {
-		const struct tsc_error *e = tsc_log_reader_error(reader);
-
-		fprintf(stderr, _("%s: corrupt log '%s' at byte %" PRIu64 "\n"),
-			PROGRAM_NAME, path, e->offset);
-	} else if (r < 0) {
-		tsc_cli_err(_("cannot read log"), path, -r);
-	}
-	tsc_log_reader_free(reader);
-	return r < 0 ? r : 0;
-}
-
-static enum tsc_in_format sniff(int fd)
-{
-	static const char log_magic[12] = "TTYSCOPELOG";
-	char buf[12];
-	ssize_t n = pread(fd, buf, sizeof(buf), 0);
-
-	if (n == (ssize_t)sizeof(buf) && !memcmp(buf, log_magic, sizeof(buf)))
-		return TSC_IN_TTYSCOPE;
-	if (n > 0 && buf[0] == '{')
-		return TSC_IN_ASCIICAST;
-	return TSC_IN_SCRIPT;
-}
-
-/**
+/*
  * tsc_cli_load() - read a whole session into memory
  * @path: the file
  * @format: its format; %TSC_IN_AUTO guesses from the first bytes
  * @timing: script's timing file (required for the script format)
  * @s: the session, zeroed by the caller
  *
- * Prints an error message on failure.
+ * Loads with libttyscope's tsc_recording_load(); prints an error message
+ * on failure.
  *
  * Return: 0 or a negative errno.
  */
 int tsc_cli_load(const char *path, enum tsc_in_format format,
 		 const char *timing, struct tsc_session_recs *s)
 {
-	struct tsc_import_info info = { 0 };
+	struct tsc_recording rec = { 0 };
+	struct tsc_recording_error err = { 0 };
+	enum tsc_recording_format f;
 	int fd, tfd = -1, r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -271,56 +180,71 @@ int tsc_cli_load(const char *path, enum tsc_in_format format,
 		tsc_cli_err(_("cannot open"), path, -r);
 		return r;
 	}
-	if (format == TSC_IN_AUTO)
-		format = timing ? TSC_IN_SCRIPT : sniff(fd);
 	switch (format) {
 	case TSC_IN_TTYSCOPE:
-		r = load_log(fd, path, s);
+		f = TSC_RECORDING_LOG;
 		break;
 	case TSC_IN_ASCIICAST:
-		r = tsc_import_asciicast(fd, NULL, session_sink, s, &info);
-		if (r == -EBADMSG)
-			fprintf(stderr,
-				_("%s: malformed asciicast '%s' at line %" PRIu64
-				  "\n"),
-				PROGRAM_NAME, path, info.line);
-		else if (r < 0)
-			tsc_cli_err(_("cannot import"), path, -r);
+		f = TSC_RECORDING_ASCIICAST;
 		break;
 	case TSC_IN_SCRIPT:
+		f = TSC_RECORDING_SCRIPT;
+		break;
 	default:
-		if (!timing) {
-			fprintf(stderr,
-				_("%s: '%s' is not a ttyscope log or an "
-				  "asciicast file; for a script recording, "
-				  "give --timing\n"),
-				PROGRAM_NAME, path);
-			r = -EINVAL;
-			break;
-		}
+		f = timing ? TSC_RECORDING_SCRIPT : tsc_recording_sniff(fd);
+		break;
+	}
+	if (f == TSC_RECORDING_SCRIPT && !timing) {
+		fprintf(stderr,
+			_("%s: '%s' is not a ttyscope log or an "
+			  "asciicast file; for a script recording, "
+			  "give --timing\n"),
+			PROGRAM_NAME, path);
+		close(fd);
+		return -EINVAL;
+	}
+	if (f == TSC_RECORDING_SCRIPT) {
 		tfd = open(timing, O_RDONLY | O_CLOEXEC);
 		if (tfd < 0) {
 			r = -errno;
 			tsc_cli_err(_("cannot open"), timing, -r);
-			break;
+			close(fd);
+			return r;
 		}
-		r = tsc_import_script(tfd, fd, fd, NULL, session_sink, s,
-				      &info);
-		if (r == -EBADMSG)
-			fprintf(stderr,
-				_("%s: malformed timing file '%s' at line "
-				  "%" PRIu64 "\n"),
-				PROGRAM_NAME, timing, info.line);
-		else if (r < 0)
-			tsc_cli_err(_("cannot import"), path, -r);
-		break;
 	}
+	r = tsc_recording_load(&rec, fd, tfd, f, &err);
 	if (tfd >= 0)
 		close(tfd);
 	close(fd);
+	if (r == -EBADMSG && f == TSC_RECORDING_LOG && !err.header)
+		fprintf(stderr, _("%s: corrupt log '%s' at byte %" PRIu64 "\n"),
+			PROGRAM_NAME, path, err.offset);
+	else if (r < 0 && f == TSC_RECORDING_LOG)
+		tsc_cli_err(_("cannot read log"), path, -r);
+	else if (r == -EBADMSG && f == TSC_RECORDING_ASCIICAST)
+		fprintf(stderr,
+			_("%s: malformed asciicast '%s' at line %" PRIu64 "\n"),
+			PROGRAM_NAME, path, err.line);
+	else if (r == -EBADMSG)
+		fprintf(stderr,
+			_("%s: malformed timing file '%s' at line "
+			  "%" PRIu64 "\n"),
+			PROGRAM_NAME, timing, err.line);
+	else if (r < 0)
+		tsc_cli_err(_("cannot import"), path, -r);
 	if (r < 0)
-		tsc_cli_session_free(s);
-	return r;
+		return r;
+	s->recs = rec.recs;
+	s->n = rec.n;
+	s->cap = rec.cap;
+	s->have_meta = rec.have_meta;
+	s->uid = rec.uid;
+	s->start_ns = rec.start_ns;
+	s->host = rec.host;
+	s->tty = rec.tty;
+	s->user = rec.user;
+	s->command = rec.command;
+	return 0;
 }
 
 static void __attribute__((noreturn)) usage(void)
@@ -349,7 +273,8 @@ static void __attribute__((noreturn)) usage(void)
 	fputs(_(" stream           carry the daemon's socket on stdin/stdout\n"),
 	      out);
 	fputs(_("\nCommands on recordings:\n"), out);
-	fputs(_(" replay <file>    play a session on this terminal\n"), out);
+	fputs(_(" replay <file>|<tty>  play a session, or follow a live one\n"),
+	      out);
 	fputs(_(" export <file>    convert a session to asciicast or script\n"),
 	      out);
 	fputs(_(" import <file>    convert asciicast or script to a ttyscope log\n"),

@@ -72,7 +72,7 @@ void tsc_rec_hdr_pack(const struct tsc_rec_hdr *hdr, void *buf)
  * against %TTYSCOPE_MAX_PAYLOAD, and len against the payload size of
  * fixed-size types (OPEN 40, WINSIZE 8, SESSION 48, PASS 8, LOSS 16,
  * INJECT at least 8, CLOSE and HANGUP 0, LOG_INDEX a positive multiple of
- * 48, LOG_TRAILER 56).
+ * 48, LOG_TRAILER 56, MARK at most %TSC_MARK_LABEL_MAX).
  *
  * Return: %TSC_FAULT_NONE or the first fault found.
  */
@@ -121,6 +121,9 @@ enum tsc_fault tsc_rec_hdr_check(const struct tsc_rec_hdr *hdr)
 	case TSC_REC_LOG_TRAILER:
 		want = TSC_LOG_TRAILER_SIZE;
 		break;
+	case TSC_REC_MARK:
+		return hdr->len <= TSC_MARK_LABEL_MAX ? TSC_FAULT_NONE :
+							TSC_FAULT_SIZE;
 	default:
 		/* IN, OUT, IN_DROPPED and unknown userspace types: any size */
 		return TSC_FAULT_NONE;
@@ -190,7 +193,8 @@ int tsc_rec_encode(const struct tsc_rec_hdr *hdr, const void *payload,
  * tsc_rec_type_name() - the name of a record type, as in docs/FORMAT.md
  * @type: a record type
  *
- * Return: "OPEN", "OUT", ..., "LOG_INDEX", "LOG_TRAILER"; NULL if unknown.
+ * Return: "OPEN", "OUT", ..., "LOG_INDEX", "LOG_TRAILER", "MARK"; NULL if
+ * unknown.
  */
 const char *tsc_rec_type_name(unsigned int type)
 {
@@ -208,6 +212,7 @@ const char *tsc_rec_type_name(unsigned int type)
 		[TTYSCOPE_REC_LOSS] = "LOSS",
 		[TSC_REC_LOG_INDEX] = "LOG_INDEX",
 		[TSC_REC_LOG_TRAILER] = "LOG_TRAILER",
+		[TSC_REC_MARK] = "MARK",
 	};
 
 	if (type >= sizeof(names) / sizeof(names[0]))
@@ -323,6 +328,27 @@ int tsc_rec_decode_loss(const struct tsc_rec *rec, struct tsc_loss *ret_loss)
 		return r;
 	ret_loss->records = tsc_get_le64(rec->payload + 0);
 	ret_loss->bytes = tsc_get_le64(rec->payload + 8);
+	return 0;
+}
+
+/**
+ * tsc_rec_decode_mark() - decode a MARK payload
+ * @rec: the record
+ * @ret_mark: the label, NUL-terminated
+ *
+ * Return: 0; -EINVAL if @rec is not a MARK; -EBADMSG if the label is
+ * longer than %TSC_MARK_LABEL_MAX bytes or contains a NUL byte.
+ */
+int tsc_rec_decode_mark(const struct tsc_rec *rec, struct tsc_mark *ret_mark)
+{
+	if (rec->hdr.type != TSC_REC_MARK)
+		return -EINVAL;
+	if (rec->hdr.len > TSC_MARK_LABEL_MAX ||
+	    (rec->hdr.len && memchr(rec->payload, 0, rec->hdr.len)))
+		return -EBADMSG;
+	if (rec->hdr.len)
+		memcpy(ret_mark->label, rec->payload, rec->hdr.len);
+	ret_mark->label[rec->hdr.len] = '\0';
 	return 0;
 }
 

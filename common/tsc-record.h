@@ -28,6 +28,10 @@
 #define TSC_REC_USER_LAST 127u
 #define TSC_REC_LOG_INDEX 64u /* log file index entries */
 #define TSC_REC_LOG_TRAILER 65u /* locates the index of a closed log */
+#define TSC_REC_MARK 66u /* a marker an operator set, with a label */
+
+/* Longest MARK label in bytes (the whole payload). */
+#define TSC_MARK_LABEL_MAX 256u
 
 /* Payload sizes of the fixed-size types. */
 #define TSC_OPEN_SIZE 40u
@@ -151,6 +155,11 @@ struct tsc_pass {
 	uint32_t operator_uid;
 };
 
+/* Payload of MARK: the label, NUL-terminated (no NUL inside). */
+struct tsc_mark {
+	char label[TSC_MARK_LABEL_MAX + 1];
+};
+
 /* Payload of LOSS. */
 struct tsc_loss {
 	uint64_t records;
@@ -174,6 +183,7 @@ int tsc_rec_decode_inject(const struct tsc_rec *rec,
 			  struct tsc_inject *ret_inject);
 int tsc_rec_decode_pass(const struct tsc_rec *rec, struct tsc_pass *ret_pass);
 int tsc_rec_decode_loss(const struct tsc_rec *rec, struct tsc_loss *ret_loss);
+int tsc_rec_decode_mark(const struct tsc_rec *rec, struct tsc_mark *ret_mark);
 
 void tsc_rec_encode_open(const struct tsc_open *open, void *buf);
 void tsc_rec_encode_winsize(const struct tsc_winsize *ws, void *buf);

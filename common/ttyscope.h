@@ -10,6 +10,8 @@
  *                 delay-overhead correction)
  *   tsc-export.h  asciicast v2/v3 and util-linux script export and import
  *   tsc-client.h  client of ttyscoped's socket (tsc-proto.h: its messages)
+ *   tsc-recording.h  a session in memory: load any format, find times and
+ *                 text, restart points for backward seeks
  *
  * Conventions: functions return 0 (or a count) on success and a negative
  * errno on failure; ret_ out-parameters are set only on success; objects
@@ -24,6 +26,7 @@
 #include "tsc-log.h"
 #include "tsc-reader.h"
 #include "tsc-record.h"
+#include "tsc-recording.h"
 #include "tsc-replay.h"
 
 #endif /* TTYSCOPE_LIB_H */

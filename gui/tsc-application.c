@@ -20,6 +20,9 @@ struct _TscApplication {
 	char **remotes;
 	char **commands;
 	char *record_dir;
+	char **replays; /* --replay FILE and the files named as arguments */
+	char **files;
+	char *timing;
 	GPtrArray *sources;
 	TscWindow *window;
 };
@@ -41,6 +44,8 @@ static const struct {
 	{ "win.block-all", { "<Primary><Alt>b", NULL } },
 	{ "win.unblock-all", { "<Primary><Alt>u", NULL } },
 	{ "win.message-all", { "<Primary><Alt>m", NULL } },
+	{ "win.open", { "<Primary>o", NULL } },
+	{ "win.mark", { "<Primary>m", NULL } },
 };
 
 static void activate_quit(GSimpleAction *action, GVariant *param, gpointer data)
@@ -80,11 +85,24 @@ static void create_sources(TscApplication *self)
 			self->sources,
 			tsc_source_new_command((const char *const *)argv, *c));
 	}
-	if (!n)
+	/* only recordings to replay: no daemon unless one is named */
+	if (!n && !self->replays && !self->files)
 		g_ptr_array_add(self->sources, tsc_source_new_socket(NULL));
 	for (guint i = 0; i < self->sources->len; i++)
 		tsc_source_set_record_dir(self->sources->pdata[i],
 					  self->record_dir);
+}
+
+/* Open the recordings the command line names; errors go to stderr. */
+static void open_replays(TscApplication *self, char **paths)
+{
+	for (char **p = paths; p && *p; p++) {
+		g_autoptr(GError) error = NULL;
+
+		if (!tsc_window_open_replay(self->window, *p, self->timing,
+					    &error))
+			g_printerr("ttyscope-gui: %s\n", error->message);
+	}
 }
 
 static void tsc_application_activate(GApplication *app)
@@ -100,6 +118,8 @@ static void tsc_application_activate(GApplication *app)
 		for (guint i = 0; i < self->sources->len; i++)
 			tsc_window_add_source(self->window,
 					      self->sources->pdata[i]);
+		open_replays(self, self->replays);
+		open_replays(self, self->files);
 	}
 	gtk_window_present(GTK_WINDOW(self->window));
 }
@@ -117,6 +137,8 @@ static void tsc_application_startup(GApplication *app)
 		gtk_application_set_accels_for_action(GTK_APPLICATION(app),
 						      accels[i].action,
 						      accels[i].accels);
+	/* data/icons: hicolor/scalable/apps/org.ttyscope.Gui.svg */
+	gtk_window_set_default_icon_name(TSC_APPLICATION_ID);
 	gtk_css_provider_load_from_resource(css, "/org/ttyscope/Gui/style.css");
 	gtk_style_context_add_provider_for_screen(
 		gdk_screen_get_default(), GTK_STYLE_PROVIDER(css),
@@ -151,6 +173,9 @@ static void tsc_application_finalize(GObject *object)
 	g_strfreev(self->remotes);
 	g_strfreev(self->commands);
 	g_free(self->record_dir);
+	g_strfreev(self->replays);
+	g_strfreev(self->files);
+	g_free(self->timing);
 	G_OBJECT_CLASS(tsc_application_parent_class)->finalize(object);
 }
 
@@ -169,8 +194,8 @@ static void tsc_application_init(TscApplication *self)
 {
 	const GOptionEntry entries[] = {
 		{ "socket", 's', 0, G_OPTION_ARG_FILENAME_ARRAY, &self->sockets,
-		  N_("Watch the daemon at this socket (default " TSC_DEFAULT_SOCKET
-		     ")"),
+		  /* the path is TSC_DEFAULT_SOCKET, spelt out for xgettext */
+		  N_("Watch the daemon at this socket (default /run/ttyscope/ttyscope.sock)"),
 		  N_("PATH") },
 		{ "remote", 'r', 0, G_OPTION_ARG_STRING_ARRAY, &self->remotes,
 		  N_("Watch HOST through “ssh HOST ttyscope stream”"),
@@ -180,8 +205,16 @@ static void tsc_application_init(TscApplication *self)
 		  N_("COMMAND") },
 		{ "record", 'R', 0, G_OPTION_ARG_FILENAME, &self->record_dir,
 		  N_("Write logs of the sessions watched to DIR"), N_("DIR") },
+		{ "replay", 'p', 0, G_OPTION_ARG_FILENAME_ARRAY, &self->replays,
+		  N_("Replay a recording: a ttyscope log, an asciicast file or a script typescript"),
+		  N_("FILE") },
+		{ "timing", 't', 0, G_OPTION_ARG_FILENAME, &self->timing,
+		  N_("The timing file of the script recordings to replay (default: FILE.timing)"),
+		  N_("FILE") },
 		{ "version", 'V', 0, G_OPTION_ARG_NONE, NULL,
 		  N_("Show the version and exit"), NULL },
+		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY,
+		  &self->files, NULL, N_("[FILE…]") },
 		{ NULL },
 	};
 
@@ -189,7 +222,7 @@ static void tsc_application_init(TscApplication *self)
 	g_application_add_main_option_entries(G_APPLICATION(self), entries);
 	g_application_set_option_context_summary(
 		G_APPLICATION(self),
-		_("Watch, block, take over and hang up the terminal sessions of one or many machines. Options may be repeated to watch several daemons in one window."));
+		_("Watch, block, take over and hang up the terminal sessions of one or many machines. Options may be repeated to watch several daemons in one window. Recordings named as FILE are replayed."));
 }
 
 TscApplication *tsc_application_new(void)

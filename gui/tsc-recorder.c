@@ -42,6 +42,7 @@ struct rtty {
 };
 
 struct _TscRecorder {
+	GMutex lock; /* the reader thread records, the main thread marks */
 	char *dir;
 	char *host;
 	gboolean resolve_users;
@@ -79,6 +80,7 @@ TscRecorder *tsc_recorder_new(const char *dir, const char *host,
 	rec->resolve_users = resolve_users;
 	rec->ttys = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 					  rtty_free);
+	g_mutex_init(&rec->lock);
 	return rec;
 }
 
@@ -87,6 +89,7 @@ void tsc_recorder_free(TscRecorder *rec)
 	if (!rec)
 		return;
 	g_hash_table_unref(rec->ttys);
+	g_mutex_clear(&rec->lock);
 	g_free(rec->dir);
 	g_free(rec->host);
 	g_free(rec);
@@ -236,15 +239,13 @@ static struct rtty *rtty_get(TscRecorder *rec, guint32 major, guint32 minor)
  * Returns 0, or a negative errno if the log could not be written (the
  * record is lost for the log; later records are tried again).
  */
-int tsc_recorder_record(TscRecorder *rec, const struct tsc_rec *r)
+static int record_locked(TscRecorder *rec, const struct tsc_rec *r)
 {
 	const struct tsc_rec_hdr *h = &r->hdr;
 	struct rtty *t;
 	struct tsc_open o;
 	int err = 0;
 
-	if (h->type >= TSC_REC_USER_FIRST)
-		return 0;
 	if (h->type == TTYSCOPE_REC_LOSS) {
 		GHashTableIter it;
 		gpointer v;
@@ -291,14 +292,65 @@ int tsc_recorder_record(TscRecorder *rec, const struct tsc_rec *r)
 	return err;
 }
 
+int tsc_recorder_record(TscRecorder *rec, const struct tsc_rec *r)
+{
+	int err;
+
+	if (r->hdr.type >= TSC_REC_USER_FIRST)
+		return 0;
+	g_mutex_lock(&rec->lock);
+	err = record_locked(rec, r);
+	g_mutex_unlock(&rec->lock);
+	return err;
+}
+
+/**
+ * tsc_recorder_mark - log an operator's marker (any thread)
+ * @rec: the recorder
+ * @r: a MARK record of a tty being recorded
+ *
+ * The marker goes into the tty's log after the records logged so far (or
+ * is held with them until the file is named).
+ *
+ * Returns 0; -ENOENT if the tty has no log (it closed, or none of its
+ * records came yet); -EINVAL if @r is not a MARK; or the writer's error.
+ */
+int tsc_recorder_mark(TscRecorder *rec, const struct tsc_rec *r)
+{
+	guint64 key = TSC_TTY_KEY(r->hdr.major, r->hdr.minor);
+	struct rtty *t;
+	int err;
+
+	if (r->hdr.type != TSC_REC_MARK)
+		return -EINVAL;
+	g_mutex_lock(&rec->lock);
+	t = g_hash_table_lookup(rec->ttys, &key);
+	if (!t) {
+		err = -ENOENT;
+	} else if (t->writer) {
+		err = tsc_log_writer_append(t->writer, &r->hdr, r->payload);
+		if (!err)
+			err = tsc_log_writer_flush(t->writer);
+	} else {
+		g_ptr_array_add(t->held,
+				g_bytes_new(r->raw,
+					    TSC_REC_HDR_SIZE + r->hdr.len));
+		err = 0;
+	}
+	g_mutex_unlock(&rec->lock);
+	return err;
+}
+
 /* Finish the logs of ttys that are not in @live (after a reconnection). */
 void tsc_recorder_retain(TscRecorder *rec, GHashTable *live)
 {
 	GHashTableIter it;
 	gpointer k;
 
+	g_mutex_lock(&rec->lock);
 	g_hash_table_iter_init(&it, rec->ttys);
 	while (g_hash_table_iter_next(&it, &k, NULL))
 		if (!g_hash_table_contains(live, k))
 			g_hash_table_iter_remove(&it);
+	g_mutex_unlock(&rec->lock);
 }

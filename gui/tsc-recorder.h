@@ -4,7 +4,8 @@
  * (--record DIR), in the log format of docs/FORMAT.md, one file per tty
  * session: DIR/HOST/USER/YYYYmmdd.HHMMSS.TTY (local time of the OPEN).
  *
- * Used by one thread at a time (a source's reader thread); not locked.
+ * A source's reader thread records; the main thread adds the operator's
+ * markers (MARK records); a lock keeps them apart.
  * A session seen again after a reconnection continues its log: records
  * already written (by sequence number) are skipped.
  */
@@ -25,6 +26,7 @@ typedef struct _TscRecorder TscRecorder;
 TscRecorder *tsc_recorder_new(const char *dir, const char *host,
 			      gboolean resolve_users);
 int tsc_recorder_record(TscRecorder *rec, const struct tsc_rec *r);
+int tsc_recorder_mark(TscRecorder *rec, const struct tsc_rec *r);
 void tsc_recorder_retain(TscRecorder *rec, GHashTable *live);
 void tsc_recorder_free(TscRecorder *rec);
 

@@ -2,11 +2,14 @@
 /*
  * TscSessionView: the full view of a session (tsc-session-view.ui).
  */
+#include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
 
 #include "tsc-proto.h"
+#include "tsc-replay-view.h"
 #include "tsc-session-view.h"
 #include "tsc-source.h"
 
@@ -18,6 +21,8 @@ struct _TscSessionView {
 	gulong changed_id;
 	gboolean take_over;
 	GCancellable *cancellable;
+	TscReplayView *rewind; /* the recent past, while rewound */
+	guint64 rewind_next; /* serial of the next record it needs */
 
 	/* template children */
 	GtkWidget *title_label;
@@ -28,6 +33,10 @@ struct _TscSessionView {
 	GtkWidget *input_label;
 	GtkWidget *status_label;
 	GtkWidget *notice_label;
+	GtkWidget *view_stack;
+	GtkWidget *rewind_button;
+	GtkWidget *live_button;
+	GtkWidget *mark_entry;
 };
 
 G_DEFINE_FINAL_TYPE(TscSessionView, tsc_session_view, GTK_TYPE_BOX)
@@ -104,19 +113,135 @@ static void update(TscSessionView *self)
 		latency = g_strdup_printf(_("latency %.1f ms"),
 					  (double)lat / 1000.0);
 	/* Translators: columns×rows · bytes · lost records · latency */
-	status = g_strdup_printf(
-		_("%u×%u · %s · %" G_GUINT64_FORMAT " lost · %s"),
-		tsc_session_get_cols(s), tsc_session_get_rows(s), size,
-		tsc_session_get_lost(s), latency);
+	status = g_strdup_printf(_("%u×%u · %s · %" PRIu64 " lost · %s"),
+				 tsc_session_get_cols(s),
+				 tsc_session_get_rows(s), size,
+				 tsc_session_get_lost(s), latency);
 	gtk_label_set_text(GTK_LABEL(self->status_label), status);
 
 	if (self->take_over && !tsc_session_is_live(s))
 		tsc_session_view_set_take_over(self, FALSE);
 }
 
+/* While rewound, the replay's recording grows with the live session. */
+static void rewind_catch_up(TscSessionView *self)
+{
+	g_autoptr(GBytes) more = NULL;
+
+	if (!self->rewind)
+		return;
+	more = tsc_session_dup_records(self->session, &self->rewind_next);
+	if (g_bytes_get_size(more))
+		tsc_replay_view_append_records(self->rewind, more);
+}
+
 static void on_changed(TscSession *session, gpointer data)
 {
 	update(data);
+	rewind_catch_up(data);
+}
+
+/**
+ * tsc_session_view_rewind - replay the session's recent past (time-shift)
+ *
+ * The live terminal goes on being fed, hidden; the replay view shows the
+ * records the session retained (tsc_session_dup_records()), paused at the
+ * start, and takes the new ones as they come.
+ *
+ * Returns: (transfer none): the replay view.
+ */
+TscReplayView *tsc_session_view_rewind(TscSessionView *self)
+{
+	struct tsc_recording rec = { 0 };
+	g_autoptr(GBytes) records = NULL;
+	g_autofree char *title = NULL, *name = NULL;
+	gsize len;
+	const guint8 *p;
+
+	if (self->rewind)
+		return self->rewind;
+	self->rewind_next = 0;
+	records = tsc_session_dup_records(self->session, &self->rewind_next);
+	p = g_bytes_get_data(records, &len);
+	tsc_recording_load_stream(&rec, p, len);
+	name = tsc_session_dup_title(self->session);
+	/* Translators: the title of a session's recent past */
+	title = g_strdup_printf(_("%s (recent past)"), name);
+	self->rewind = TSC_REPLAY_VIEW(tsc_replay_view_new());
+	gtk_widget_set_name(GTK_WIDGET(self->rewind), "rewind-view");
+	tsc_replay_view_take_recording(self->rewind, &rec, title);
+	tsc_recording_free(&rec);
+	gtk_stack_add_named(GTK_STACK(self->view_stack),
+			    GTK_WIDGET(self->rewind), "rewind");
+	gtk_widget_show(GTK_WIDGET(self->rewind));
+	gtk_stack_set_visible_child_name(GTK_STACK(self->view_stack), "rewind");
+	gtk_widget_hide(self->rewind_button);
+	gtk_widget_show(self->live_button);
+	gtk_widget_grab_focus(
+		GTK_WIDGET(tsc_replay_view_get_terminal(self->rewind)));
+	tsc_session_view_show_notice(
+		self, _("Rewound: the session goes on; Live shows it again"));
+	return self->rewind;
+}
+
+/* Back to the live terminal; the replay of the recent past is dropped. */
+void tsc_session_view_go_live(TscSessionView *self)
+{
+	if (!self->rewind)
+		return;
+	gtk_stack_set_visible_child_name(GTK_STACK(self->view_stack), "live");
+	gtk_widget_destroy(GTK_WIDGET(self->rewind));
+	self->rewind = NULL;
+	gtk_widget_show(self->rewind_button);
+	gtk_widget_hide(self->live_button);
+	tsc_session_view_show_notice(self, NULL);
+}
+
+/* The replay of the recent past while rewound, else NULL. */
+TscReplayView *tsc_session_view_get_rewind(TscSessionView *self)
+{
+	return self->rewind;
+}
+
+static void on_rewind_clicked(GtkButton *button, TscSessionView *self)
+{
+	tsc_session_view_rewind(self);
+}
+
+static void on_live_clicked(GtkButton *button, TscSessionView *self)
+{
+	tsc_session_view_go_live(self);
+}
+
+/**
+ * tsc_session_view_add_mark - set a marker in the session now
+ *
+ * Labelled with the text of the view's marker entry, which is cleared.
+ * Goes into the session's log if one is recorded (--record) and into its
+ * recent past; a notice tells which.
+ */
+void tsc_session_view_add_mark(TscSessionView *self)
+{
+	const char *label = gtk_entry_get_text(GTK_ENTRY(self->mark_entry));
+	int r = tsc_session_add_mark(self->session, label);
+	g_autofree char *msg = NULL;
+
+	gtk_entry_set_text(GTK_ENTRY(self->mark_entry), "");
+	if (r == 0)
+		msg = g_strdup(_("Marker set in the session’s log"));
+	else if (r == -ENOTCONN)
+		msg = g_strdup(
+			_("Marker set (no log is recorded: see --record)"));
+	else
+		msg = g_strdup_printf(_("Marker not written to the log: %s"),
+				      g_strerror(-r));
+	tsc_session_view_show_notice(self, msg);
+	rewind_catch_up(self);
+}
+
+static void on_mark_entry_activate(GtkEntry *entry, TscSessionView *self)
+{
+	tsc_session_view_add_mark(self);
 }
 
 /* Show a short note in the status bar (results of actions). */
@@ -283,6 +408,19 @@ static void tsc_session_view_class_init(TscSessionViewClass *klass)
 					     status_label);
 	gtk_widget_class_bind_template_child(widget_class, TscSessionView,
 					     notice_label);
+	gtk_widget_class_bind_template_child(widget_class, TscSessionView,
+					     view_stack);
+	gtk_widget_class_bind_template_child(widget_class, TscSessionView,
+					     rewind_button);
+	gtk_widget_class_bind_template_child(widget_class, TscSessionView,
+					     live_button);
+	gtk_widget_class_bind_template_child(widget_class, TscSessionView,
+					     mark_entry);
+	gtk_widget_class_bind_template_callback(widget_class,
+						on_rewind_clicked);
+	gtk_widget_class_bind_template_callback(widget_class, on_live_clicked);
+	gtk_widget_class_bind_template_callback(widget_class,
+						on_mark_entry_activate);
 }
 
 static void tsc_session_view_init(TscSessionView *self)

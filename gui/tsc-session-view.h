@@ -4,13 +4,16 @@
  * tty's window size with scrollback, the actions (bound to the window's
  * win.* actions), and a status bar (input state, size, bytes, loss,
  * latency). In take-over mode what the operator types is sent to the
- * session as INJECT requests.
+ * session as INJECT requests. The operator sets markers (Ctrl+M) that go
+ * into the session's log, and can rewind the session (time-shift): a
+ * replay of its recent past while it goes on, until Live.
  */
 #ifndef TSC_SESSION_VIEW_H
 #define TSC_SESSION_VIEW_H
 
 #include <gtk/gtk.h>
 
+#include "tsc-replay-view.h"
 #include "tsc-session.h"
 #include "tsc-terminal.h"
 
@@ -26,6 +29,10 @@ TscTerminal *tsc_session_view_get_terminal(TscSessionView *self);
 gboolean tsc_session_view_get_take_over(TscSessionView *self);
 void tsc_session_view_set_take_over(TscSessionView *self, gboolean take_over);
 void tsc_session_view_show_notice(TscSessionView *self, const char *text);
+void tsc_session_view_add_mark(TscSessionView *self);
+TscReplayView *tsc_session_view_rewind(TscSessionView *self);
+void tsc_session_view_go_live(TscSessionView *self);
+TscReplayView *tsc_session_view_get_rewind(TscSessionView *self);
 
 G_END_DECLS
 

@@ -4,6 +4,7 @@
  * the retained output that lets a terminal opened later draw its screen.
  * Main thread only.
  */
+#include <errno.h>
 #include <pwd.h>
 #include <string.h>
 
@@ -16,11 +17,25 @@
 /* Retained output per session, for terminals opened later. */
 #define HISTORY_MAX (1u << 20)
 #define CHUNK_MAX (64u << 10)
+/*
+ * Recent records per session, for time-shift (rewinding a live session),
+ * kept back to back in chunks: 4 MiB is minutes of a busy screen and hours
+ * of typing, and 64 watched sessions stay within 260 MiB.
+ */
+#define RECORDS_MAX (4u << 20)
+#define RCHUNK_SIZE (64u << 10)
 /* Record times further off than this are taken for another clock. */
 #define LATENCY_SANE_US (G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC)
 
 struct chunk {
 	guint16 rows, cols;
+	GByteArray *data;
+};
+
+/* Whole records, back to back; the first has serial @first. */
+struct rchunk {
+	guint64 first;
+	guint count;
 	GByteArray *data;
 };
 
@@ -61,6 +76,14 @@ struct _TscSession {
 	/* retained output, oldest first */
 	GQueue history;
 	gsize history_bytes;
+
+	/* recent records (struct rchunk), oldest first; serial of the next */
+	GQueue records;
+	gsize records_bytes;
+	guint64 records_next;
+	guint64 last_seq;
+	guint64 last_ts;
+	gint64 last_rx_us; /* monotonic µs when @last_ts was applied */
 };
 
 G_DEFINE_FINAL_TYPE(TscSession, tsc_session, G_TYPE_OBJECT)
@@ -100,6 +123,42 @@ static void history_append(TscSession *self, const guint8 *data, gsize len)
 		c = g_queue_pop_head(&self->history);
 		self->history_bytes -= c->data->len;
 		chunk_free(c);
+	}
+}
+
+static void rchunk_free(gpointer data)
+{
+	struct rchunk *c = data;
+
+	g_byte_array_unref(c->data);
+	g_free(c);
+}
+
+static void records_clear(TscSession *self)
+{
+	g_queue_clear_full(&self->records, rchunk_free);
+	self->records_bytes = 0;
+}
+
+/* Keep @raw (a whole record) in the bounded record history. */
+static void records_append(TscSession *self, const void *raw, gsize size)
+{
+	struct rchunk *c = g_queue_peek_tail(&self->records);
+
+	if (!c || c->data->len + size > RCHUNK_SIZE) {
+		c = g_new0(struct rchunk, 1);
+		c->first = self->records_next;
+		c->data = g_byte_array_sized_new(MAX(RCHUNK_SIZE, (guint)size));
+		g_queue_push_tail(&self->records, c);
+	}
+	g_byte_array_append(c->data, raw, (guint)size);
+	c->count++;
+	self->records_bytes += size;
+	self->records_next++;
+	while (self->records_bytes > RECORDS_MAX && self->records.length > 1) {
+		c = g_queue_pop_head(&self->records);
+		self->records_bytes -= c->data->len;
+		rchunk_free(c);
 	}
 }
 
@@ -226,6 +285,12 @@ void tsc_session_apply(TscSession *self, const struct tsc_rec *rec,
 		self->have_next_seq = FALSE;
 		return;
 	}
+	if (h->type < TSC_REC_USER_FIRST && rec->raw) {
+		records_append(self, rec->raw, TSC_REC_HDR_SIZE + h->len);
+		self->last_seq = h->seq;
+		self->last_ts = h->ts_ns;
+		self->last_rx_us = g_get_monotonic_time();
+	}
 	if (self->synced) {
 		/* the live stream has every record: a gap is a loss */
 		if (self->have_next_seq && h->seq > self->next_seq)
@@ -296,6 +361,7 @@ void tsc_session_restart(TscSession *self)
 {
 	g_byte_array_set_size(self->out, 0);
 	history_clear(self);
+	records_clear(self);
 	self->disconnected = FALSE;
 	self->closed = FALSE;
 	self->synced = FALSE;
@@ -461,12 +527,99 @@ void tsc_session_foreach_chunk(TscSession *self, TscSessionChunkFunc func,
 	}
 }
 
+/**
+ * tsc_session_dup_records - the session's recent records, for time-shift
+ * @from: in: serial of the first record wanted (0: all retained); out: the
+ *	serial of the next record, to ask for what follows later
+ *
+ * At most the last 4 MiB of records are retained; a @from older than that
+ * gets what is left. Records of the session's current capture only (a
+ * reconnection starts again).
+ *
+ * Returns: the records, back to back (docs/FORMAT.md "Stream").
+ */
+GBytes *tsc_session_dup_records(TscSession *self, guint64 *from)
+{
+	GByteArray *out = g_byte_array_new();
+
+	for (GList *l = self->records.head; l; l = l->next) {
+		const struct rchunk *c = l->data;
+		gsize off = 0;
+
+		if (c->first + c->count <= *from)
+			continue;
+		/* skip the records of this chunk before @from */
+		for (guint64 s = c->first; s < *from; s++) {
+			struct tsc_rec_hdr h;
+
+			tsc_rec_hdr_unpack(c->data->data + off, &h);
+			off += TSC_REC_HDR_SIZE + h.len;
+		}
+		g_byte_array_append(out, c->data->data + off,
+				    (guint)(c->data->len - off));
+	}
+	*from = self->records_next;
+	return g_byte_array_free_to_bytes(out);
+}
+
+/**
+ * tsc_session_add_mark - set a marker in the session now
+ * @label: the operator's label (UTF-8; cut to %TSC_MARK_LABEL_MAX bytes at
+ *	a character boundary), or NULL
+ *
+ * The MARK record (docs/FORMAT.md) takes the session's clock: the time of
+ * its last record plus the time since it arrived. It goes into the
+ * record history and, if the source records logs, into the session's log.
+ *
+ * Returns: 0 if the log has it; -ENOTCONN if no log is being written (the
+ * history still has it); another negative errno if writing it failed.
+ */
+int tsc_session_add_mark(TscSession *self, const char *label)
+{
+	guint8 buf[TSC_REC_HDR_SIZE + TSC_MARK_LABEL_MAX];
+	struct tsc_rec_hdr h = {
+		.type = TSC_REC_MARK,
+		.major = self->major,
+		.minor = self->minor,
+		.seq = self->last_seq,
+	};
+	const char *end;
+	struct tsc_rec rec;
+	int n;
+
+	if (!label)
+		label = "";
+	end = label + strlen(label);
+	if (!g_utf8_validate(label, -1, &end) ||
+	    end - label > (gssize)TSC_MARK_LABEL_MAX) {
+		end = label + MIN(end - label, (gssize)TSC_MARK_LABEL_MAX);
+		while (end > label &&
+		       !g_utf8_validate(label, end - label, NULL))
+			end--;
+	}
+	h.len = (guint32)(end - label);
+	if (self->last_rx_us)
+		h.ts_ns = self->last_ts +
+			  (guint64)(g_get_monotonic_time() - self->last_rx_us) *
+				  1000u;
+	else
+		h.ts_ns = (guint64)g_get_real_time() * 1000u;
+	n = tsc_rec_encode(&h, label, buf, sizeof(buf));
+	if (n < 0 || tsc_rec_parse(buf, (gsize)n, &rec) < 0)
+		return -EINVAL;
+	records_append(self, buf, (gsize)n);
+	if (!self->source)
+		return -ENOTCONN;
+	return tsc_source_add_mark(self->source, &rec);
+}
+
 static void tsc_session_finalize(GObject *object)
 {
 	TscSession *self = TSC_SESSION(object);
 
 	tsc_session_detach_source(self);
 	history_clear(self);
+	records_clear(self);
 	g_byte_array_unref(self->out);
 	g_free(self->host);
 	g_free(self->tty);
@@ -506,6 +659,7 @@ static void tsc_session_init(TscSession *self)
 	self->uid = TTYSCOPE_UID_UNSET;
 	self->latency = -1;
 	g_queue_init(&self->history);
+	g_queue_init(&self->records);
 }
 
 /**

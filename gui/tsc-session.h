@@ -8,7 +8,9 @@
  * that a terminal opened later draws the same screen, and emits, in
  * stream order, "output" (bytes for the terminal), "resize" (the tty's
  * window size) and "reset" (start again from a clear screen). "changed"
- * is emitted once per batch of records and on every state change.
+ * is emitted once per batch of records and on every state change. It also
+ * keeps its last 8 MiB of records and the operator's markers, so that a
+ * replay view can show its recent past while it goes on (time-shift).
  */
 #ifndef TSC_SESSION_H
 #define TSC_SESSION_H
@@ -67,6 +69,8 @@ gboolean tsc_session_get_latency_is_local(TscSession *self);
 char *tsc_session_dup_title(TscSession *self);
 void tsc_session_foreach_chunk(TscSession *self, TscSessionChunkFunc func,
 			       gpointer user_data);
+GBytes *tsc_session_dup_records(TscSession *self, guint64 *from);
+int tsc_session_add_mark(TscSession *self, const char *label);
 
 /* Used by TscSource, which feeds the session. */
 void tsc_session_apply(TscSession *self, const struct tsc_rec *rec,

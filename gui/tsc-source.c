@@ -595,6 +595,8 @@ static void on_list_done(GObject *object, GAsyncResult *result, gpointer data)
 	gpointer v;
 
 	bytes = tsc_source_request_finish(self, result, NULL);
+	if (!bytes)
+		return; /* this attempt failed too: nothing is known yet */
 	/*
 	 * Sessions of the previous connection that are not listed again are
 	 * gone; the others are taken up when their records arrive, which
@@ -905,6 +907,20 @@ TscSource *tsc_source_new_command(const char *const *argv, const char *host)
 	return self;
 }
 
+/**
+ * tsc_source_add_mark - write an operator's marker into a session's log
+ * @rec: a MARK record of one of the source's ttys
+ *
+ * Returns: 0; -ENOTCONN if the source writes no logs; or as
+ * tsc_recorder_mark().
+ */
+int tsc_source_add_mark(TscSource *self, const struct tsc_rec *rec)
+{
+	if (!self->recorder)
+		return -ENOTCONN;
+	return tsc_recorder_mark(self->recorder, rec);
+}
+
 /* Write logs of every session watched to @dir (before tsc_source_start()). */
 void tsc_source_set_record_dir(TscSource *self, const char *dir)
 {
@@ -923,12 +939,21 @@ static void on_child_exit(GPid pid, gint status, gpointer data)
 	g_autoptr(GError) error = NULL;
 
 	g_spawn_close_pid(pid);
-	if (self->child_pid == pid && self->state == TSC_SOURCE_DISCONNECTED &&
+	if (self->child_pid == pid &&
 	    !g_spawn_check_wait_status(status, &error)) {
 		g_autofree char *msg = g_strdup_printf(
 			_("‘%s’ failed: %s"), self->label, error->message);
 
-		set_state(self, self->state, msg);
+		/*
+		 * The exit may be seen before the end of the command's
+		 * output: then it explains the disconnection that follows.
+		 */
+		if (self->state == TSC_SOURCE_DISCONNECTED) {
+			set_state(self, self->state, msg);
+		} else if (self->link) {
+			g_free(self->refusal);
+			self->refusal = g_steal_pointer(&msg);
+		}
 	}
 	g_object_unref(self);
 }

@@ -19,6 +19,7 @@
 
 #include <gio/gio.h>
 
+#include "tsc-record.h"
 #include "tsc-session.h"
 
 G_BEGIN_DECLS
@@ -38,6 +39,7 @@ G_DECLARE_FINAL_TYPE(TscSource, tsc_source, TSC, SOURCE, GObject)
 TscSource *tsc_source_new_socket(const char *path);
 TscSource *tsc_source_new_command(const char *const *argv, const char *host);
 void tsc_source_set_record_dir(TscSource *self, const char *dir);
+int tsc_source_add_mark(TscSource *self, const struct tsc_rec *rec);
 
 void tsc_source_start(TscSource *self);
 void tsc_source_stop(TscSource *self);

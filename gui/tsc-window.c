@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 
 #include "tsc-proto.h"
+#include "tsc-replay-view.h"
 #include "tsc-window.h"
 
 /* Idle times are shown to this precision; the list is redrawn as often. */
@@ -867,6 +868,16 @@ static void set_action_state(TscWindow *self, const char *name,
 					  g_variant_new_boolean(state));
 }
 
+/* The replay view on the current page, or NULL. */
+static TscReplayView *current_replay(TscWindow *self)
+{
+	GtkNotebook *nb = GTK_NOTEBOOK(self->notebook);
+	GtkWidget *page = gtk_notebook_get_nth_page(
+		nb, gtk_notebook_get_current_page(nb));
+
+	return page && TSC_IS_REPLAY_VIEW(page) ? TSC_REPLAY_VIEW(page) : NULL;
+}
+
 static void update_actions(TscWindow *self)
 {
 	TscSession *s = current_session(self);
@@ -874,12 +885,19 @@ static void update_actions(TscWindow *self)
 	gboolean live = s && tsc_session_is_live(s) &&
 			tsc_session_get_source(s);
 
+	gboolean typing = view && tsc_session_view_get_take_over(view);
+
+	/* while taking over, ^M and ^O are the session's keys */
+	set_action_state(self, "mark",
+			 view && tsc_session_is_live(s) && !typing, FALSE);
+	set_action_state(self, "open", !typing, FALSE);
 	set_action_state(self, "block", live, FALSE);
 	set_action_state(self, "take-over", live,
 			 view && tsc_session_view_get_take_over(view));
 	set_action_state(self, "hangup", live, FALSE);
 	set_action_state(self, "message", live, FALSE);
-	set_action_state(self, "close-view", view != NULL, FALSE);
+	set_action_state(self, "close-view",
+			 view != NULL || current_replay(self) != NULL, FALSE);
 }
 
 /* Block the current session's user, or unblock a blocked one. */
@@ -992,9 +1010,149 @@ static void activate_close_view(GSimpleAction *action, GVariant *param,
 {
 	TscWindow *self = data;
 	TscSessionView *view = current_view(self);
+	TscReplayView *replay = current_replay(self);
 
 	if (view)
 		close_view(self, view);
+	else if (replay)
+		gtk_widget_destroy(GTK_WIDGET(replay));
+	update_actions(self);
+}
+
+/* ---- replay --------------------------------------------------------------- */
+
+static void on_replay_tab_close(GtkButton *button, TscWindow *self)
+{
+	gtk_widget_destroy(g_object_get_data(G_OBJECT(button), "view"));
+	update_actions(self);
+}
+
+/* Show @view (a TscReplayView) in a tab of its own, and make it current. */
+void tsc_window_add_replay(TscWindow *self, GtkWidget *view)
+{
+	GtkWidget *tab = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 4);
+	GtkWidget *icon = gtk_image_new_from_icon_name(
+		"media-playback-start-symbolic", GTK_ICON_SIZE_MENU);
+	GtkWidget *label =
+		gtk_label_new(tsc_replay_view_get_title(TSC_REPLAY_VIEW(view)));
+	GtkWidget *close = gtk_button_new_from_icon_name(
+		"window-close-symbolic", GTK_ICON_SIZE_MENU);
+	int page;
+
+	gtk_button_set_relief(GTK_BUTTON(close), GTK_RELIEF_NONE);
+	gtk_widget_set_tooltip_text(close, _("Close this replay"));
+	g_object_set_data(G_OBJECT(close), "view", view);
+	g_signal_connect(close, "clicked", G_CALLBACK(on_replay_tab_close),
+			 self);
+	gtk_box_pack_start(GTK_BOX(tab), icon, FALSE, FALSE, 0);
+	gtk_box_pack_start(GTK_BOX(tab), label, TRUE, TRUE, 0);
+	gtk_box_pack_start(GTK_BOX(tab), close, FALSE, FALSE, 0);
+	gtk_widget_show_all(tab);
+	page = gtk_notebook_append_page(GTK_NOTEBOOK(self->notebook), view,
+					tab);
+	gtk_notebook_set_tab_reorderable(GTK_NOTEBOOK(self->notebook), view,
+					 TRUE);
+	gtk_notebook_set_current_page(GTK_NOTEBOOK(self->notebook), page);
+	gtk_widget_grab_focus(GTK_WIDGET(
+		tsc_replay_view_get_terminal(TSC_REPLAY_VIEW(view))));
+	update_actions(self);
+}
+
+/**
+ * tsc_window_open_replay - replay a recording file in a new tab, playing
+ * @path: a ttyscope log, an asciicast file or script's typescript
+ * @timing: script's timing file, or NULL (see tsc_replay_view_load_file())
+ *
+ * Returns: (transfer none): the view, or NULL with @error set.
+ */
+TscReplayView *tsc_window_open_replay(TscWindow *self, const char *path,
+				      const char *timing, GError **error)
+{
+	GtkWidget *view = tsc_replay_view_new_for_file(path, timing, error);
+
+	if (!view)
+		return NULL;
+	tsc_window_add_replay(self, view);
+	tsc_replay_view_play(TSC_REPLAY_VIEW(view));
+	return TSC_REPLAY_VIEW(view);
+}
+
+struct open_ctx {
+	TscWindow *window;
+	char *path; /* a script recording whose timing file is asked for */
+};
+
+static void open_file(TscWindow *self, const char *path, const char *timing);
+
+static void on_open_response(GtkNativeDialog *dialog, int response,
+			     gpointer data)
+{
+	struct open_ctx *ctx = data;
+	g_autofree char *path = NULL;
+
+	if (response == GTK_RESPONSE_ACCEPT)
+		path = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(dialog));
+	if (path && ctx->path)
+		open_file(ctx->window, ctx->path, path);
+	else if (path)
+		open_file(ctx->window, path, NULL);
+	g_object_unref(dialog);
+	g_object_unref(ctx->window);
+	g_free(ctx->path);
+	g_free(ctx);
+}
+
+/* Ask for a file: a recording, or (@script set) the timing file of one. */
+static void choose_file(TscWindow *self, const char *script)
+{
+	GtkFileChooserNative *dialog = gtk_file_chooser_native_new(
+		script ? _("Choose the Timing File of the Script Recording") :
+			 _("Open Recording"),
+		GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"),
+		_("_Cancel"));
+	struct open_ctx *ctx = g_new0(struct open_ctx, 1);
+
+	ctx->window = g_object_ref(self);
+	ctx->path = g_strdup(script);
+	if (script) {
+		g_autofree char *dir = g_path_get_dirname(script);
+
+		gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(dialog),
+						    dir);
+	}
+	g_signal_connect(dialog, "response", G_CALLBACK(on_open_response), ctx);
+	gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(dialog), TRUE);
+	gtk_native_dialog_show(GTK_NATIVE_DIALOG(dialog));
+}
+
+static void open_file(TscWindow *self, const char *path, const char *timing)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (tsc_window_open_replay(self, path, timing, &error)) {
+		show_action_error(self, NULL);
+		return;
+	}
+	if (!timing && g_error_matches(error, TSC_REPLAY_ERROR,
+				       TSC_REPLAY_ERROR_NEEDS_TIMING)) {
+		choose_file(self, path);
+		return;
+	}
+	show_action_error(self, error->message);
+}
+
+static void activate_open(GSimpleAction *action, GVariant *param, gpointer data)
+{
+	choose_file(data, NULL);
+}
+
+/* A marker in the current session, labelled from its view's entry. */
+static void activate_mark(GSimpleAction *action, GVariant *param, gpointer data)
+{
+	TscSessionView *view = current_view(data);
+
+	if (view)
+		tsc_session_view_add_mark(view);
 }
 
 static void activate_show_overview(GSimpleAction *action, GVariant *param,
@@ -1016,6 +1174,8 @@ static const GActionEntry win_actions[] = {
 	{ "find", activate_find },
 	{ "close-view", activate_close_view },
 	{ "show-overview", activate_show_overview },
+	{ "open", activate_open },
+	{ "mark", activate_mark },
 };
 
 /* ---- the window ------------------------------------------------------------- */

@@ -5,13 +5,15 @@
  * sessions and whose other pages are full views. One info bar per source
  * that is not connected. The win.* actions act on the current session
  * (the open view, else the selected row) or, for the bulk actions, on
- * every live session the list shows.
+ * every live session the list shows. Replays of recordings (files, or a
+ * session's recent past) are pages of the notebook too.
  */
 #ifndef TSC_WINDOW_H
 #define TSC_WINDOW_H
 
 #include <gtk/gtk.h>
 
+#include "tsc-replay-view.h"
 #include "tsc-session-view.h"
 #include "tsc-source.h"
 #include "tsc-tile.h"
@@ -27,6 +29,9 @@ TscSessionView *tsc_window_open_session(TscWindow *self, TscSession *session);
 TscSessionView *tsc_window_get_view(TscWindow *self, TscSession *session);
 TscTile *tsc_window_get_tile(TscWindow *self, TscSession *session);
 GList *tsc_window_get_sessions(TscWindow *self);
+void tsc_window_add_replay(TscWindow *self, GtkWidget *view);
+TscReplayView *tsc_window_open_replay(TscWindow *self, const char *path,
+				      const char *timing, GError **error);
 
 G_END_DECLS
 

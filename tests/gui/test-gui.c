@@ -9,9 +9,12 @@
  *   test-gui -p /gui/actions     block, take over, message, hang up, bulk
  *   test-gui -p /gui/reconnect   the daemon goes away and comes back
  *   test-gui -p /gui/record      --record writes replayable logs
+ *   test-gui -p /gui/remote      --remote HOST (a fake ssh running ttyscope
+ *                                stream) beside --socket; it drops, comes back
  *   test-gui --bridge SOCK       relay stdin/stdout to SOCK (a --command)
  *
- * Needs $TTYSCOPED and $TDTOOL; screenshots go to $TSC_SHOT_DIR.
+ * Needs $TTYSCOPED and $TDTOOL ($TTYSCOPE too for /gui/remote);
+ * screenshots go to $TSC_SHOT_DIR.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -872,6 +875,208 @@ static void test_record(void)
 	fixture_free(&fx);
 }
 
+/* ---- /gui/remote ------------------------------------------------------------ */
+
+/*
+ * A stand-in for ssh on $PATH: it checks the command line --remote builds
+ * (ssh -T -o BatchMode=yes HOST ttyscope stream), records its pid, and
+ * runs the real `ttyscope --socket DIR/HOST.sock stream`; while DIR/HOST.down
+ * exists it fails as ssh does when the host is unreachable.
+ */
+static const char fake_ssh[] =
+	"#!/bin/sh\n"
+	"[ \"$1 $2 $3\" = '-T -o BatchMode=yes' ] || exit 2\n"
+	"host=$4\n"
+	"shift 4\n"
+	"[ \"$*\" = 'ttyscope stream' ] || exit 2\n"
+	"if [ -e \"$FAKE_SSH_DIR/$host.down\" ]; then\n"
+	"\techo \"ssh: connect to host $host port 22: Connection refused\" >&2\n"
+	"\texit 255\n"
+	"fi\n"
+	"echo $$ > \"$FAKE_SSH_DIR/$host.pid\"\n"
+	"exec \"$TTYSCOPE\" --socket \"$FAKE_SSH_DIR/$host.sock\" stream\n";
+
+/* the fake ssh's: bin/ssh, HOST.sock, HOST.pid, HOST.down */
+static char *ssh_dir;
+
+/* The info bar of the @i-th source (in command line order). */
+static GtkWidget *source_bar(struct fixture *fx, guint i)
+{
+	GtkWidget *first = find_widget(GTK_WIDGET(fx->win), "source-infobar");
+	g_autoptr(GList) bars = NULL;
+
+	g_assert_nonnull(first);
+	bars = gtk_container_get_children(
+		GTK_CONTAINER(gtk_widget_get_parent(first)));
+	g_assert_cmpuint(g_list_length(bars), >, i);
+	return g_list_nth_data(bars, i);
+}
+
+static const char *bar_text(GtkWidget *bar)
+{
+	return gtk_label_get_text(
+		GTK_LABEL(find_widget(bar, "source-message")));
+}
+
+static void label_cb(GtkWidget *w, gpointer data)
+{
+	GString *s = data;
+
+	if (GTK_IS_LABEL(w))
+		g_string_append_printf(s, "%s\n",
+				       gtk_label_get_text(GTK_LABEL(w)));
+	else if (GTK_IS_CONTAINER(w))
+		gtk_container_forall(GTK_CONTAINER(w), label_cb, s);
+}
+
+/* The texts of the labels of a tile (its header). */
+static char *tile_labels(TscTile *tile)
+{
+	GString *s = g_string_new(NULL);
+
+	gtk_container_forall(GTK_CONTAINER(tile), label_cb, s);
+	return g_string_free(s, FALSE);
+}
+
+static void remote_body(struct fixture *fx)
+{
+	GPtrArray *sources = tsc_application_get_sources(fx->app);
+	TscSource *local = g_ptr_array_index(sources, 0);
+	TscSource *lab2 = g_ptr_array_index(sources, 1);
+	TscSession *s5, *s9;
+	TscSessionView *view;
+	GtkWidget *bar;
+	g_autofree char *down = g_build_filename(ssh_dir, "lab2.down", NULL);
+	g_autofree char *pidfile = g_build_filename(ssh_dir, "lab2.pid", NULL);
+	g_autofree char *want =
+		screen(5, (const char *const[]){ "remote", NULL });
+	g_autofree char *pid = NULL;
+	g_autofree char *labels = NULL;
+	g_autofree char *local_title = NULL;
+
+	/* both sources in one window, told apart by their host names */
+	g_assert_cmpuint(sources->len, ==, 2);
+	g_assert_cmpstr(tsc_source_get_host(lab2), ==, "lab2");
+	g_assert_cmpstr(tsc_source_get_label(lab2), ==,
+			"ssh -T -o BatchMode=yes lab2 ttyscope stream");
+	WAIT_FOR((s5 = find_session(fx, "pts/5", g_get_host_name())) != NULL,
+		 "pts/5 of this machine");
+	WAIT_FOR((s9 = find_session(fx, "pts/9", "lab2")) != NULL &&
+			 tsc_session_get_rows(s9) == 5,
+		 "pts/9 of lab2");
+	g_assert_null(find_session(fx, "pts/9", g_get_host_name()));
+	g_assert_null(find_session(fx, "pts/5", "lab2"));
+	g_assert_cmpuint(count_sessions(fx), ==, 2);
+	g_assert_cmpstr(tsc_session_get_user(s5), ==, "root");
+	g_assert_cmpstr(tsc_session_get_user(s9), ==, "4242");
+	g_assert_cmpstr(tsc_session_get_command(s9), ==, "sh");
+	labels = tile_labels(tsc_window_get_tile(fx->win, s9));
+	g_assert_nonnull(strstr(labels, "lab2 · pts/9 · 4242 · sh"));
+	g_free(labels);
+	local_title =
+		g_strdup_printf("%s · pts/5 · root · bash", g_get_host_name());
+	labels = tile_labels(tsc_window_get_tile(fx->win, s5));
+	g_assert_nonnull(strstr(labels, local_title));
+	g_assert_false(gtk_widget_get_visible(source_bar(fx, 0)));
+	g_assert_false(gtk_widget_get_visible(source_bar(fx, 1)));
+
+	/* the catch-up and live records come through the command */
+	view = tsc_window_open_session(fx->win, s9);
+	assert_text(tsc_session_view_get_terminal(view), want, "catch-up");
+	feed(&fx->d2, "out 136:9 \\sand\\slive\n");
+	g_free(want);
+	want = screen(5, (const char *const[]){ "remote and live", NULL });
+	assert_text(tsc_session_view_get_terminal(view), want, "live");
+	gtk_notebook_set_current_page(
+		GTK_NOTEBOOK(find_widget(GTK_WIDGET(fx->win), "notebook")), 0);
+	shot("gui-remote.png");
+
+	/* the command ends (the link drops) and the host stays unreachable */
+	g_assert_true(g_file_set_contents(down, "", 0, NULL));
+	g_assert_true(g_file_get_contents(pidfile, &pid, NULL, NULL));
+	g_assert_cmpint(kill(atoi(pid), SIGTERM), ==, 0);
+	WAIT_FOR(tsc_source_get_state(lab2) == TSC_SOURCE_DISCONNECTED,
+		 "the disconnection of lab2");
+	bar = source_bar(fx, 1);
+	g_assert_true(gtk_widget_get_visible(bar));
+	g_assert_nonnull(strstr(bar_text(bar), "Not connected to lab2 (ssh"));
+	g_assert_null(find_session(fx, "pts/9", "lab2"));
+	g_assert_null(tsc_window_get_tile(fx->win, s9));
+	g_assert_cmpint(tsc_session_get_state(s9), ==,
+			TSC_SESSION_DISCONNECTED);
+	g_assert_cmpstr(gtk_label_get_text(GTK_LABEL(
+				find_widget(GTK_WIDGET(view), "input-label"))),
+			==, "Disconnected — showing the last screen");
+	assert_text(tsc_session_view_get_terminal(view), want, "last screen");
+	/* the retry runs ssh again, which fails */
+	WAIT_FOR(strstr(bar_text(bar), "failed: Child process exited with "
+				       "code 255"),
+		 "the failed attempt");
+	g_assert_nonnull(strstr(
+		bar_text(bar),
+		"‘ssh -T -o BatchMode=yes lab2 ttyscope stream’ failed"));
+	/* the other source is not affected */
+	g_assert_cmpint(tsc_source_get_state(local), ==, TSC_SOURCE_CONNECTED);
+	g_assert_false(gtk_widget_get_visible(source_bar(fx, 0)));
+	g_assert_true(find_session(fx, "pts/5", g_get_host_name()) == s5);
+	g_assert_cmpint(tsc_session_get_state(s5), ==, TSC_SESSION_LIVE);
+	g_assert_nonnull(tsc_window_get_tile(fx->win, s5));
+	g_assert_cmpuint(count_sessions(fx), ==, 1);
+	shot("gui-remote-down.png");
+
+	/* the host is reachable again: the same session, followed again */
+	g_assert_cmpint(g_unlink(down), ==, 0);
+	click(bar, "reconnect-button");
+	WAIT_FOR(tsc_source_get_state(lab2) == TSC_SOURCE_CONNECTED,
+		 "the reconnection of lab2");
+	WAIT_FOR(find_session(fx, "pts/9", "lab2") == s9, "pts/9 again");
+	g_assert_cmpint(tsc_session_get_state(s9), ==, TSC_SESSION_LIVE);
+	g_assert_false(gtk_widget_get_visible(bar));
+	feed(&fx->d2, "out 136:9 \\r\\nback\n");
+	g_free(want);
+	want = screen(5,
+		      (const char *const[]){ "remote and live", "back", NULL });
+	assert_text(tsc_session_view_get_terminal(view), want, "after");
+	g_assert_nonnull(tsc_window_get_tile(fx->win, s9));
+	g_assert_cmpuint(count_sessions(fx), ==, 2);
+}
+
+static void test_remote(void)
+{
+	struct fixture fx = { 0 };
+	g_autofree char *bin = NULL, *ssh = NULL, *path = NULL, *sock = NULL;
+	const char *ttyscope = g_getenv("TTYSCOPE");
+
+	if (!ttyscope)
+		g_error("TTYSCOPE must name the command line tool");
+	fixture_init(&fx);
+	daemon_init(&fx.d2, fx.tmp, "d2");
+	ssh_dir = g_build_filename(fx.tmp, "ssh", NULL);
+	bin = g_build_filename(ssh_dir, "bin", NULL);
+	g_assert_cmpint(g_mkdir_with_parents(bin, 0700), ==, 0);
+	ssh = g_build_filename(bin, "ssh", NULL);
+	g_assert_true(g_file_set_contents(ssh, fake_ssh, -1, NULL));
+	g_assert_cmpint(chmod(ssh, 0700), ==, 0);
+	sock = g_build_filename(ssh_dir, "lab2.sock", NULL);
+	g_assert_cmpint(symlink(fx.d2.sock, sock), ==, 0);
+	path = g_strdup_printf("%s:%s", bin, g_getenv("PATH"));
+	g_setenv("PATH", path, TRUE);
+	g_setenv("FAKE_SSH_DIR", ssh_dir, TRUE);
+	feed(&fx.d1, "open 136:5 pts/5\n"
+		     "winsize 136:5 5 30\n"
+		     "session 136:5 500 0 bash\n"
+		     "out 136:5 local\n");
+	feed(&fx.d2, "open 136:9 pts/9\n"
+		     "winsize 136:9 5 30\n"
+		     "session 136:9 900 4242 sh\n"
+		     "out 136:9 remote\n");
+	run_app(&fx, remote_body,
+		(const char *const[]){ "--socket", fx.d1.sock, "--remote",
+				       "lab2", NULL });
+	fixture_free(&fx);
+	g_clear_pointer(&ssh_dir, g_free);
+}
+
 /* ---- --bridge: a stand-in for `ssh HOST ttyscope stream` ------------------------ */
 
 static int relay(int from, int to)
@@ -926,5 +1131,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/gui/actions", test_actions);
 	g_test_add_func("/gui/reconnect", test_reconnect);
 	g_test_add_func("/gui/record", test_record);
+	g_test_add_func("/gui/remote", test_remote);
 	return g_test_run();
 }

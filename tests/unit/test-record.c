@@ -54,7 +54,10 @@ static const struct {
 	{ "LOG_INDEX 50", 0, 0, TSC_REC_LOG_INDEX, 50, TSC_FAULT_SIZE },
 	{ "LOG_TRAILER 56", 0, 0, TSC_REC_LOG_TRAILER, 56, TSC_FAULT_NONE },
 	{ "LOG_TRAILER 48", 0, 0, TSC_REC_LOG_TRAILER, 48, TSC_FAULT_SIZE },
-	{ "type 66 (skippable)", 0, 0, 66, 17, TSC_FAULT_NONE },
+	{ "type 67 (skippable)", 0, 0, 67, 17, TSC_FAULT_NONE },
+	{ "MARK 0", 0, 0, TSC_REC_MARK, 0, TSC_FAULT_NONE },
+	{ "MARK 256", 0, 0, TSC_REC_MARK, 256, TSC_FAULT_NONE },
+	{ "MARK 257", 0, 0, TSC_REC_MARK, 257, TSC_FAULT_SIZE },
 	{ "type 127 (skippable)", 0, 0, 127, 0, TSC_FAULT_NONE },
 	{ "type 127 4097", 0, 0, 127, 4097, TSC_FAULT_LEN },
 	{ "type 128", 0, 0, 128, 0, TSC_FAULT_TYPE },
@@ -277,8 +280,62 @@ START_TEST(test_type_names)
 	ck_assert_str_eq(tsc_rec_type_name(TSC_REC_LOG_TRAILER), "LOG_TRAILER");
 	ck_assert_ptr_null(tsc_rec_type_name(0));
 	ck_assert_ptr_null(tsc_rec_type_name(12));
-	ck_assert_ptr_null(tsc_rec_type_name(66));
+	ck_assert_str_eq(tsc_rec_type_name(TSC_REC_MARK), "MARK");
+	ck_assert_ptr_null(tsc_rec_type_name(67));
 	ck_assert_ptr_null(tsc_rec_type_name(100000));
+}
+END_TEST
+
+/* MARK: a bounded label without NUL, through encode, parse and decode. */
+START_TEST(test_mark)
+{
+	uint8_t buf[TSC_REC_MAX_SIZE], big[TSC_MARK_LABEL_MAX + 1];
+	struct tsc_rec_hdr h = { .type = TSC_REC_MARK,
+				 .major = 136,
+				 .minor = 4,
+				 .seq = 9,
+				 .ts_ns = 77 };
+	struct tsc_mark m;
+	struct tsc_rec r;
+
+	h.len = 11;
+	ck_assert_int_eq(tsc_rec_encode(&h, "bad login 1", buf, sizeof(buf)),
+			 TSC_REC_HDR_SIZE + 11);
+	ck_assert_uint_eq(tsc_test_le16(buf + 6), 66);
+	ck_assert_int_eq(tsc_rec_parse(buf, sizeof(buf), &r), 0);
+	ck_assert_int_eq(tsc_rec_decode_mark(&r, &m), 0);
+	ck_assert_str_eq(m.label, "bad login 1");
+
+	/* empty label */
+	h.len = 0;
+	ck_assert_int_eq(tsc_rec_encode(&h, NULL, buf, sizeof(buf)),
+			 TSC_REC_HDR_SIZE);
+	ck_assert_int_eq(tsc_rec_parse(buf, sizeof(buf), &r), 0);
+	ck_assert_int_eq(tsc_rec_decode_mark(&r, &m), 0);
+	ck_assert_str_eq(m.label, "");
+
+	/* the longest label, and one byte more */
+	memset(big, 'x', sizeof(big));
+	h.len = TSC_MARK_LABEL_MAX;
+	ck_assert_int_eq(tsc_rec_encode(&h, big, buf, sizeof(buf)),
+			 TSC_REC_HDR_SIZE + TSC_MARK_LABEL_MAX);
+	ck_assert_int_eq(tsc_rec_parse(buf, sizeof(buf), &r), 0);
+	ck_assert_int_eq(tsc_rec_decode_mark(&r, &m), 0);
+	ck_assert_uint_eq(strlen(m.label), TSC_MARK_LABEL_MAX);
+	h.len = TSC_MARK_LABEL_MAX + 1;
+	ck_assert_int_eq(tsc_rec_encode(&h, big, buf, sizeof(buf)), -EINVAL);
+
+	/* a NUL inside is malformed; another type is not a MARK */
+	h.len = 3;
+	ck_assert_int_eq(tsc_rec_encode(&h, "a\0b", buf, sizeof(buf)),
+			 TSC_REC_HDR_SIZE + 3);
+	ck_assert_int_eq(tsc_rec_parse(buf, sizeof(buf), &r), 0);
+	ck_assert_int_eq(tsc_rec_decode_mark(&r, &m), -EBADMSG);
+	h.type = TTYSCOPE_REC_OUT;
+	ck_assert_int_eq(tsc_rec_encode(&h, "abc", buf, sizeof(buf)),
+			 TSC_REC_HDR_SIZE + 3);
+	ck_assert_int_eq(tsc_rec_parse(buf, sizeof(buf), &r), 0);
+	ck_assert_int_eq(tsc_rec_decode_mark(&r, &m), -EINVAL);
 }
 END_TEST
 
@@ -293,6 +350,7 @@ int main(void)
 	tcase_add_test(tc, test_encode_errors);
 	tcase_add_test(tc, test_payloads);
 	tcase_add_test(tc, test_type_names);
+	tcase_add_test(tc, test_mark);
 	suite_add_tcase(s, tc);
 	return tsc_test_main(s);
 }
