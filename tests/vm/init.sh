@@ -51,6 +51,14 @@ LAB_DMESG=fail
 # splat detector needs WARN_ON output); -v raises it.
 dmesg -n "$LAB_LOGLEVEL"
 
+# The lab's --port: virtio_console and its dependencies, on kernels that build
+# them as modules, in load order.
+if [ -f /lab/modules/order ]; then
+	for m in $(cat /lab/modules/order); do
+		insmod "/lab/modules/$m.ko" || echo "lab: insmod $m.ko failed"
+	done
+fi
+
 TSC_MODULE=$LAB_MODULE
 export TSC_MODULE
 
