@@ -32,6 +32,11 @@ typedef int tsc_rb2_ret_t;
 typedef unsigned int tsc_la_count_t;
 #endif
 
+/* 6.3 put vma->vm_flags behind accessors. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+#define vm_flags_clear(vma, flags) ((vma)->vm_flags &= ~(flags))
+#endif
+
 /* 6.12 added fd_file() to reach the file of a struct fd. */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
 #define fd_file(f) ((f).file)

@@ -17,8 +17,15 @@
  * for each one: only when its ring is 1/TSC_WAKE_FRACTION full, otherwise
  * by a timer at the next tick. Waking a reader per record made the reader
  * run, and the producer pay for a wakeup, once per write() to a tty.
+ *
+ * A reader may instead map its ring (read-only) and a control page, and
+ * consume records in place: the producer publishes its position in the
+ * control page and takes the consumer's from there. That saves the copy
+ * to userspace and the read() calls; the copy into each reader's ring
+ * remains.
  */
 #include <linux/log2.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
@@ -40,22 +47,49 @@
  *
  * @in is written by producers under ttyscope_emit_lock, @out by the
  * consumer under its read_mutex; each side reads the other's with acquire.
+ *
+ * @ctl is the control page userspace may map: producers mirror @in to
+ * @ctl->head. Once @mapped (set under ttyscope_emit_lock, never cleared),
+ * the consumer is userspace and its position is @ctl->tail, not @out.
  */
 struct tsc_ring {
 	u8 *data;
 	u32 size; /* a power of two */
 	u32 in;
 	u32 out;
+	struct ttyscope_mmap_ctl *ctl;
+	bool mapped;
 };
 
-static u32 tsc_ring_free(const struct tsc_ring *ring)
+/*
+ * The consumer's position. A mapped reader's comes from userspace and is
+ * not trusted: one more than the ring size away from @in counts as a full
+ * ring. Context: ttyscope_emit_lock held (@in is stable).
+ */
+static u32 tsc_ring_out(const struct tsc_ring *ring)
 {
-	return ring->size - (ring->in - smp_load_acquire(&ring->out));
+	u32 out;
+
+	if (!ring->mapped)
+		return smp_load_acquire(&ring->out);
+	out = smp_load_acquire(&ring->ctl->tail);
+	return ring->in - out > ring->size ? ring->in - ring->size : out;
 }
 
+/* Context: ttyscope_emit_lock held. */
+static u32 tsc_ring_free(const struct tsc_ring *ring)
+{
+	return ring->size - (ring->in - tsc_ring_out(ring));
+}
+
+/* Bytes queued, as the consumer sees them; at most the ring size. */
 static u32 tsc_ring_used(const struct tsc_ring *ring)
 {
-	return smp_load_acquire(&ring->in) - ring->out;
+	u32 in = smp_load_acquire(&ring->in);
+	u32 out = READ_ONCE(ring->mapped) ? READ_ONCE(ring->ctl->tail) :
+					    ring->out;
+
+	return min(in - out, ring->size);
 }
 
 /* Store @n bytes at position @pos (not yet published). */
@@ -179,10 +213,11 @@ static void tsc_publish(struct ttyscope_reader *r, u32 pos)
 {
 	if (pos == r->ring.in)
 		return;
+	smp_store_release(&r->ring.ctl->head, pos);
 	smp_store_release(&r->ring.in, pos);
 	if (!wq_has_sleeper(&r->wait))
 		return;
-	if (pos - READ_ONCE(r->ring.out) >= r->ring.size / TSC_WAKE_FRACTION)
+	if (pos - tsc_ring_out(&r->ring) >= r->ring.size / TSC_WAKE_FRACTION)
 		wake_up_interruptible(&r->wait);
 	else if (!timer_pending(&r->wake_timer))
 		mod_timer(&r->wake_timer, jiffies + 1);
@@ -273,8 +308,11 @@ void ttyscope_emit(struct ttyscope_state *st, u16 type, u32 flags,
 			return;
 		}
 		st->closed = type == TTYSCOPE_REC_CLOSE;
-		tsc_fill_hdr(&hdr, type, flags, head_len + n, st->dev,
-			     st->seq++);
+		/* Without readers, the header (and its clock read) is unused. */
+		if (!list_empty(&ttyscope_readers))
+			tsc_fill_hdr(&hdr, type, flags, head_len + n, st->dev,
+				     st->seq);
+		st->seq++;
 		tsc_count(st, type, n);
 		tsc_records_produced++;
 		tsc_bytes_produced += head_len + n;
@@ -302,6 +340,7 @@ static void tsc_flush_loss(struct ttyscope_reader *r)
 	spin_unlock_irqrestore(&ttyscope_emit_lock, irqflags);
 }
 
+/* A ring that can be mapped to userspace; zeroed, so it leaks nothing. */
 static int tsc_alloc_ring(u32 size, u8 **ret_data, u32 *ret_size)
 {
 	u8 *data;
@@ -309,7 +348,7 @@ static int tsc_alloc_ring(u32 size, u8 **ret_data, u32 *ret_size)
 	if (size < TTYSCOPE_BUF_MIN || size > TTYSCOPE_BUF_MAX)
 		return -EINVAL;
 	size = roundup_pow_of_two(size);
-	data = vmalloc(size);
+	data = vmalloc_user(size);
 	if (!data)
 		return -ENOMEM;
 	*ret_data = data;
@@ -326,12 +365,19 @@ static int tsc_rpl_open(struct inode *inode, struct file *file)
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
+	r->ring.ctl = vmalloc_user(PAGE_SIZE);
+	if (!r->ring.ctl) {
+		kfree(r);
+		return -ENOMEM;
+	}
 	ret = tsc_alloc_ring(TTYSCOPE_BUF_DEFAULT, &r->ring.data,
 			     &r->ring.size);
 	if (ret) {
+		vfree(r->ring.ctl);
 		kfree(r);
 		return ret;
 	}
+	r->ring.ctl->size = r->ring.size;
 	init_waitqueue_head(&r->wait);
 	timer_setup(&r->wake_timer, tsc_wake_timer, 0);
 	mutex_init(&r->read_mutex);
@@ -356,6 +402,7 @@ static int tsc_rpl_release(struct inode *inode, struct file *file)
 	/* No producer can arm it any more. */
 	timer_shutdown_sync(&r->wake_timer);
 	vfree(r->ring.data);
+	vfree(r->ring.ctl);
 	kfree(r);
 	return 0;
 }
@@ -364,19 +411,23 @@ static int tsc_rpl_release(struct inode *inode, struct file *file)
  * Copy as many whole records as fit in @count bytes to @ubuf, and consume
  * them. Returns the bytes copied, -EINVAL if the first record does not fit,
  * or -EFAULT, in which case nothing is consumed.
+ *
+ * Never copies more than the ring holds, even if the reader was mapped
+ * meanwhile and producers went by the control page's tail instead.
  * Context: r->read_mutex held; records are queued.
  */
 static ssize_t tsc_copy_records(struct ttyscope_reader *r, char __user *ubuf,
 				size_t count)
 {
 	struct tsc_ring *ring = &r->ring;
-	u32 used = tsc_ring_used(ring), done = 0, rec;
+	u32 used = min(smp_load_acquire(&ring->in) - ring->out, ring->size);
+	u32 done = 0, rec;
 	struct ttyscope_rec hdr;
 
 	while (used - done >= TSC_HDR_SIZE) {
 		tsc_ring_get(ring, ring->out + done, &hdr, sizeof(hdr));
 		rec = TSC_HDR_SIZE + le32_to_cpu(hdr.len);
-		if (rec > count - done)
+		if (rec > count - done || rec > used - done)
 			break;
 		done += rec;
 	}
@@ -397,12 +448,18 @@ static ssize_t tsc_rpl_read(struct file *file, char __user *ubuf, size_t count,
 	for (;;) {
 		if (mutex_lock_interruptible(&r->read_mutex))
 			return -ERESTARTSYS;
+		if (READ_ONCE(r->ring.mapped)) {
+			mutex_unlock(&r->read_mutex);
+			return -EBUSY;
+		}
 		if (tsc_ring_used(&r->ring))
 			break;
 		mutex_unlock(&r->read_mutex);
 		if (file->f_flags & O_NONBLOCK)
 			return -EAGAIN;
-		if (wait_event_interruptible(r->wait, tsc_ring_used(&r->ring)))
+		if (wait_event_interruptible(r->wait,
+					     tsc_ring_used(&r->ring) ||
+						     READ_ONCE(r->ring.mapped)))
 			return -ERESTARTSYS;
 	}
 	ret = tsc_copy_records(r, ubuf, count);
@@ -412,12 +469,80 @@ static ssize_t tsc_rpl_read(struct file *file, char __user *ubuf, size_t count,
 	return ret;
 }
 
+/*
+ * A mapped reader makes room without a call into the module, so an owed
+ * LOSS record is queued when it polls.
+ */
 static __poll_t tsc_rpl_poll(struct file *file, poll_table *wait)
 {
 	struct ttyscope_reader *r = file->private_data;
 
 	poll_wait(file, &r->wait, wait);
+	if (READ_ONCE(r->ring.mapped) && data_race(r->pend_records))
+		tsc_flush_loss(r);
 	return tsc_ring_used(&r->ring) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+/*
+ * mmap: the control page at %TTYSCOPE_MMAP_CTL, the ring (read-only) at
+ * %TTYSCOPE_MMAP_DATA, each whole and shared. The first mapping makes the
+ * control page's tail the consumer position, from where read() had got to.
+ * The ring cannot be replaced after that (SET_BUFSIZE fails), so it stays
+ * valid for as long as the file is open, which outlasts every mapping.
+ */
+static int tsc_rpl_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct ttyscope_reader *r = file->private_data;
+	struct tsc_ring *ring = &r->ring;
+	unsigned long len = vma->vm_end - vma->vm_start;
+	unsigned long irqflags;
+	bool data, locked = false;
+	void *area;
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_pgoff == TTYSCOPE_MMAP_CTL >> PAGE_SHIFT)
+		data = false;
+	else if (vma->vm_pgoff == TTYSCOPE_MMAP_DATA >> PAGE_SHIFT)
+		data = true;
+	else
+		return -EINVAL;
+	if (data && (vma->vm_flags & VM_WRITE))
+		return -EACCES;
+	if (!data && len != PAGE_SIZE)
+		return -EINVAL;
+
+	/*
+	 * The first mapping takes over from read(): not in the middle of
+	 * one, or its records would be consumed twice. read() may fault
+	 * with read_mutex held, and mmap_lock is held here, so only try.
+	 */
+	if (!READ_ONCE(ring->mapped)) {
+		if (!mutex_trylock(&r->read_mutex))
+			return -EBUSY;
+		locked = true;
+	}
+	/* the size is stable: read_mutex is held, or mapped already */
+	if (data && len != PAGE_ALIGN(ring->size)) {
+		if (locked)
+			mutex_unlock(&r->read_mutex);
+		return -EINVAL;
+	}
+	spin_lock_irqsave(&ttyscope_emit_lock, irqflags);
+	if (!ring->mapped) {
+		WRITE_ONCE(ring->ctl->tail, ring->out);
+		WRITE_ONCE(ring->mapped, true);
+	}
+	area = data ? (void *)ring->data : ring->ctl;
+	spin_unlock_irqrestore(&ttyscope_emit_lock, irqflags);
+	if (locked)
+		mutex_unlock(&r->read_mutex);
+	/* A read() sleeping for records returns EBUSY now. */
+	wake_up_interruptible(&r->wait);
+
+	if (data)
+		vm_flags_clear(vma, VM_MAYWRITE);
+	return remap_vmalloc_range(vma, area, 0);
 }
 
 /**
@@ -446,7 +571,7 @@ int ttyscope_set_bufsize(struct file *file, u32 size)
 	}
 	spin_lock_irqsave(&ttyscope_emit_lock, irqflags);
 	used = ring->in - ring->out;
-	if (used > size) {
+	if (ring->mapped || used > size) {
 		spin_unlock_irqrestore(&ttyscope_emit_lock, irqflags);
 		mutex_unlock(&r->read_mutex);
 		vfree(data);
@@ -458,6 +583,8 @@ int ttyscope_set_bufsize(struct file *file, u32 size)
 	ring->size = size;
 	ring->out = 0;
 	ring->in = used;
+	ring->ctl->head = used;
+	ring->ctl->size = size;
 	spin_unlock_irqrestore(&ttyscope_emit_lock, irqflags);
 	mutex_unlock(&r->read_mutex);
 	vfree(old);
@@ -486,7 +613,7 @@ void ttyscope_get_stats(struct file *file, struct ttyscope_stats *stats)
 	stats->rd_records_lost = r->records_lost;
 	stats->rd_bytes_lost = r->bytes_lost;
 	stats->rd_buf_size = r->ring.size;
-	stats->rd_buf_used = r->ring.in - READ_ONCE(r->ring.out);
+	stats->rd_buf_used = r->ring.in - tsc_ring_out(&r->ring);
 	spin_unlock_irqrestore(&ttyscope_emit_lock, irqflags);
 	spin_lock(&ttyscope_states_lock);
 	stats->ttys_captured = ttyscope_ttys;
@@ -519,6 +646,7 @@ const struct file_operations ttyscope_rpl_fops = {
 	.release = tsc_rpl_release,
 	.read = tsc_rpl_read,
 	.poll = tsc_rpl_poll,
+	.mmap = tsc_rpl_mmap,
 	.unlocked_ioctl = ttyscope_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,

@@ -28,9 +28,9 @@
  *  1. Reference: each setup on the plain kernel, before insmod.
  *  2. Load the module (finit_module of $TSC_MODULE, default /ttyscope.ko).
  *     Then TTYSCOPE_BENCH_ROUNDS rounds (default 6, fewer if they take
- *     more than ROUNDS_BUDGET_S); each measures every setup in four
- *     configurations, in the order U C R B B R C U, so that drift within
- *     the round cancels:
+ *     more than ROUNDS_BUDGET_S); each measures every setup in five
+ *     configurations, in the order U C R M B B M R C U, so that drift
+ *     within the round cancels:
  *       U  uncaptured: the pairs are DETACHed right after creation, so they
  *          run on the kernel's own n_tty, in the same boot;
  *       C  captured, no /dev/rpl reader open (records are produced, with
@@ -38,18 +38,23 @@
  *       R  captured + reader: a thread poll()s /dev/rpl and read()s it into
  *          a 1 MiB buffer, walking the record headers (counting records,
  *          bytes and LOSS) as a lean daemon would;
+ *       M  captured + mapped reader: like R, but the thread maps its buffer
+ *          (TTYSCOPE_MMAP_CTL/_DATA) and walks the record headers in place
+ *          after poll(), then advances the control page's tail: no copy to
+ *          userspace and no read() calls;
  *       B  captured + batch reader (diagnostic): a thread read()s /dev/rpl
  *          every BATCH_MS without poll() and without looking at the data,
  *          so it is never woken per record; R - B is the cost of the
  *          wakeups, B - C that of copying records in and out of the ring.
- *     R and B use a RING_RB kernel buffer: a nice-0 reader sharing a
+ *     R, M and B use a RING_RB kernel buffer: a nice-0 reader sharing a
  *     saturated vCPU is not scheduled for tens of ms at a time (6.1 more
  *     than 6.12), and with the default 1 MiB it would lose records, whose
  *     copies would then be missing from the cost.
  *     The setups' order alternates between rounds too. Reported per setup:
  *     the per-round ratio of each configuration to U (both halves' MB/s
  *     summed), its median and range; median MB/s; guest CPU busy
- *     (/proc/stat) and busy CPU time per MB; for R and B the reader
+ *     (/proc/stat) and busy CPU time per MB; mean record payload; for
+ *     R, M and B the reader
  *     thread's CPU time (its CPU clock; system share from
  *     getrusage(RUSAGE_THREAD)), read() calls and sleeps per second.
  *     A short spin on the vCPUs before and after each setup's half-round
@@ -61,11 +66,12 @@
  *     /dev/rpl, until that reader loses records (LOSS) or the writers no
  *     longer reach the offered rate; prints the highest rate without loss,
  *     the limit that ended the ramp and the reader's CPU use at that rate.
+ *     An M reader's ramp takes its steps alternately with R's.
  *
  * Every measurement checks that capture is what the configuration claims:
  * the record payload produced (STATS.bytes_produced) covers the bytes
- * moved when captured, and is ~0 when detached; R's parsed records and
- * LOSS counts agree with STATS.
+ * moved when captured, and is ~0 when detached; R's and M's parsed
+ * records and LOSS counts agree with STATS.
  */
 #include "lib.h"
 
@@ -76,6 +82,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -94,11 +101,14 @@
 #define ROUNDS_BUDGET_S 90
 #define PROBE_MS 10 /* the host speed probe spins this long */
 
-enum cfg { CFG_U, CFG_C, CFG_R, CFG_B, NCFG, CFG_PLAIN = NCFG };
+enum cfg { CFG_U, CFG_C, CFG_R, CFG_M, CFG_B, NCFG, CFG_PLAIN = NCFG };
 
 static const char *const cfg_name[] = {
-	[CFG_U] = "uncaptured",	      [CFG_C] = "captured",
-	[CFG_R] = "captured+reader",  [CFG_B] = "captured+batch-reader",
+	[CFG_U] = "uncaptured",
+	[CFG_C] = "captured",
+	[CFG_R] = "captured+reader",
+	[CFG_M] = "captured+mmap-reader",
+	[CFG_B] = "captured+batch-reader",
 	[CFG_PLAIN] = "plain kernel",
 };
 
@@ -231,6 +241,11 @@ static void pin(int cpu)
 struct drainer {
 	int fd;
 	bool batch; /* no poll(), read every BATCH_MS, records not parsed */
+	bool mapped; /* consumes through the mapping, no read() */
+	struct ttyscope_mmap_ctl *ctl;
+	const uint8_t *ring;
+	uint32_t ring_size;
+	size_t map_len;
 	pthread_t thr;
 	_Atomic pid_t tid;
 	_Atomic bool stop;
@@ -295,6 +310,54 @@ static void drain_once(struct drainer *d, uint8_t *buf)
 	}
 }
 
+/* ring_get() - @n bytes at position @pos of the mapped ring */
+static void ring_get(const struct drainer *d, uint32_t pos, void *dst,
+		     uint32_t n)
+{
+	uint32_t off = pos & (d->ring_size - 1), l = MIN(n, d->ring_size - off);
+
+	memcpy(dst, d->ring + off, l);
+	memcpy((uint8_t *)dst + l, d->ring, n - l);
+}
+
+/*
+ * drain_mapped() - count() over the records queued in the mapping, in
+ * place (headers copied out only where they wrap), then release them.
+ */
+static void drain_mapped(struct drainer *d)
+{
+	uint32_t head = __atomic_load_n(&d->ctl->head, __ATOMIC_ACQUIRE);
+	uint32_t tail = d->ctl->tail;
+
+	CHECK(head - tail <= d->ring_size, "mapping: %u bytes queued",
+	      head - tail);
+	if (head == tail)
+		return;
+	while (tail != head) {
+		struct ttyscope_rec h;
+
+		CHECK(head - tail >= REC_HDR, "partial record in the mapping");
+		ring_get(d, tail, &h, sizeof(h));
+		CHECK(h.magic == TTYSCOPE_REC_MAGIC &&
+			      h.len <= TTYSCOPE_MAX_PAYLOAD &&
+			      REC_HDR + h.len <= head - tail,
+		      "bad record in the mapping at %u", tail);
+		if (h.type == TTYSCOPE_REC_LOSS) {
+			struct ttyscope_rec_loss l;
+
+			ring_get(d, tail + REC_HDR, &l, sizeof(l));
+			d->loss_recs++;
+			d->lost += l.records;
+		} else {
+			d->records++;
+			d->bytes += h.len;
+		}
+		tail += REC_HDR + h.len;
+	}
+	__atomic_store_n(&d->ctl->tail, tail, __ATOMIC_RELEASE);
+	atomic_fetch_add_explicit(&d->reads, 1, memory_order_relaxed);
+}
+
 static void *drain_thread(void *arg)
 {
 	struct drainer *d = arg;
@@ -312,22 +375,49 @@ static void *drain_thread(void *arg)
 		} else if (poll(&pfd, 1, 20) <= 0) {
 			continue;
 		}
-		drain_once(d, buf);
+		if (d->mapped)
+			drain_mapped(d);
+		else
+			drain_once(d, buf);
 	}
 	getrusage(RUSAGE_THREAD, &d->ru);
 	free(buf);
 	return NULL;
 }
 
-static void drainer_start(struct drainer *d, bool batch)
+static void drainer_start(struct drainer *d, enum cfg c)
 {
+	long page = sysconf(_SC_PAGESIZE);
+	struct ttyscope_stats st;
+	void *p;
+
 	memset(d, 0, sizeof(*d));
-	d->batch = batch;
-	d->fd = open(RPL_PATH, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	d->batch = c == CFG_B;
+	d->mapped = c == CFG_M;
+	/* writing the control page's tail takes O_RDWR */
+	d->fd = open(RPL_PATH,
+		     (d->mapped ? O_RDWR : O_RDONLY) | O_NONBLOCK | O_CLOEXEC);
 	CHECK(d->fd >= 0, "open %s: %s", RPL_PATH, strerror(errno));
 	if (reader_buf)
 		CHECK(tsc_set_bufsize(d->fd, reader_buf) == 0,
 		      "SET_BUFSIZE: %s", strerror(errno));
+	if (d->mapped) {
+		tsc_stats(d->fd, &st);
+		d->ring_size = st.rd_buf_size;
+		d->map_len = (d->ring_size + page - 1) / page * page;
+		p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd,
+			 TTYSCOPE_MMAP_CTL);
+		CHECK(p != MAP_FAILED, "mmap control page: %s",
+		      strerror(errno));
+		d->ctl = p;
+		p = mmap(NULL, d->map_len, PROT_READ, MAP_SHARED, d->fd,
+			 TTYSCOPE_MMAP_DATA);
+		CHECK(p != MAP_FAILED, "mmap ring: %s", strerror(errno));
+		d->ring = p;
+		/* fault the pages in before the measurement */
+		for (size_t i = 0; i < d->map_len; i += page)
+			(void)*(volatile const uint8_t *)(d->ring + i);
+	}
 	CHECK(pthread_create(&d->thr, NULL, drain_thread, d) == 0,
 	      "pthread_create");
 	while (!atomic_load(&d->tid))
@@ -348,6 +438,10 @@ static void drainer_stop(struct drainer *d, struct ttyscope_stats *st)
 	atomic_store(&d->stop, true);
 	pthread_join(d->thr, NULL);
 	tsc_stats(d->fd, st);
+	if (d->mapped) {
+		munmap((void *)d->ring, d->map_len);
+		munmap(d->ctl, sysconf(_SC_PAGESIZE));
+	}
 	close(d->fd);
 }
 
@@ -374,6 +468,7 @@ struct meas {
 	double rd_reads; /* reader read() calls per second */
 	double rd_vcsw; /* reader voluntary context switches per second */
 	double recs; /* records per second offered to the reader */
+	double rec_len; /* mean payload of the records produced, bytes */
 	double cover; /* record payload produced / bytes moved, % */
 	uint64_t lost; /* records the reader lost */
 	uint64_t offered; /* records offered to the reader in all */
@@ -413,7 +508,7 @@ static void measure(enum cfg c, int n, size_t wsize, uint64_t rate,
 	struct cpu_snap c0, c1;
 	uint64_t t0, tw, t1, writes = 0, rc0 = 0, rc1 = 0, r0 = 0, r1 = 0;
 	uint64_t v0 = 0, v1 = 0, moved = 0;
-	bool rd = c == CFG_R || c == CFG_B;
+	bool rd = c == CFG_R || c == CFG_M || c == CFG_B;
 	double secs, mb, life;
 
 	memset(m, 0, sizeof(*m));
@@ -423,7 +518,7 @@ static void measure(enum cfg c, int n, size_t wsize, uint64_t rate,
 	if (pin_cpu >= 0)
 		pin(pin_cpu);
 	if (rd)
-		drainer_start(&d, c == CFG_B);
+		drainer_start(&d, c);
 	for (int i = 0; i < n; i++) {
 		pty_open(&pr[i].p);
 		tty_setup(pr[i].p.slave, TTY_RAW, false);
@@ -504,6 +599,9 @@ static void measure(enum cfg c, int n, size_t wsize, uint64_t rate,
 	m->cpu_us_mb = (c1.busy - c0.busy) * 1e6 / sysconf(_SC_CLK_TCK) /
 		       (mb > 0 ? mb : 1);
 	if (c != CFG_PLAIN) {
+		m->rec_len =
+			(double)(s1.bytes_produced - s0.bytes_produced) /
+			MAX(s1.records_produced - s0.records_produced, 1ull);
 		m->cover = 100.0 * (s1.bytes_produced - s0.bytes_produced) /
 			   (moved ? moved : 1);
 		if (c == CFG_U)
@@ -527,7 +625,7 @@ static void measure(enum cfg c, int n, size_t wsize, uint64_t rate,
 						d.ru.ru_stime.tv_usec / 1e6) /
 					       life :
 				       0;
-		m->rd_reads = (r1 - r0) / secs;
+		m->rd_reads = (r1 - r0) / secs; /* M: drains of the mapping */
 		m->rd_vcsw = (v1 - v0) / secs;
 		m->recs = (s1.rd_records - s0.rd_records) / secs;
 		m->lost = s1.rd_records_lost;
@@ -720,6 +818,11 @@ static double get_recs(const struct meas *m)
 	return m->recs;
 }
 
+static double get_rec_len(const struct meas *m)
+{
+	return m->rec_len;
+}
+
 static double get_lost(const struct meas *m)
 {
 	return m->lost;
@@ -823,7 +926,7 @@ static void host_speed(int s, double *lo, double *hi)
 /* round_setup() - setup @s in every configuration, U C R B B R C U */
 static void round_setup(int r, int s)
 {
-	static const int fwd[NCFG] = { CFG_U, CFG_C, CFG_R, CFG_B };
+	static const int fwd[NCFG] = { CFG_U, CFG_C, CFG_R, CFG_M, CFG_B };
 	double lo = 1e300, hi = 0;
 	struct meas *x[NCFG];
 
@@ -839,12 +942,14 @@ static void round_setup(int r, int s)
 	for (int c = 0; c < NCFG; c++)
 		x[c] = res[c][s][r];
 	t_log("round %d, %-16s: U %5.1f %5.1f  C %5.1f %5.1f  R %5.1f %5.1f  "
-	      "B %5.1f %5.1f MB/s; R lost %" PRIu64
-	      "; host speed %.0f..%.0f %%",
+	      "M %5.1f %5.1f  B %5.1f %5.1f MB/s; R lost %" PRIu64
+	      ", M lost %" PRIu64 "; host speed %.0f..%.0f %%",
 	      r + 1, setup_name[s], x[CFG_U][0].mbps, x[CFG_U][1].mbps,
 	      x[CFG_C][0].mbps, x[CFG_C][1].mbps, x[CFG_R][0].mbps,
-	      x[CFG_R][1].mbps, x[CFG_B][0].mbps, x[CFG_B][1].mbps,
-	      x[CFG_R][0].lost + x[CFG_R][1].lost, lo, hi);
+	      x[CFG_R][1].mbps, x[CFG_M][0].mbps, x[CFG_M][1].mbps,
+	      x[CFG_B][0].mbps, x[CFG_B][1].mbps,
+	      x[CFG_R][0].lost + x[CFG_R][1].lost,
+	      x[CFG_M][0].lost + x[CFG_M][1].lost, lo, hi);
 }
 
 static void report_setup(int s)
@@ -853,19 +958,21 @@ static void report_setup(int s)
 
 	for (int c = 0; c < NCFG; c++) {
 		t_log("%s: %-21s %6.1f MB/s [%.1f..%.1f], CPU busy %3.0f %%, "
-		      "%5.0f CPU-us/MB",
+		      "%5.0f CPU-us/MB, %4.0f bytes/record",
 		      sn, cfg_name[c], med_of(c, s, get_mbps),
 		      min_of(c, s, get_mbps), max_of(c, s, get_mbps),
-		      med_of(c, s, get_busy), med_of(c, s, get_cpu_us_mb));
+		      med_of(c, s, get_busy), med_of(c, s, get_cpu_us_mb),
+		      med_of(c, s, get_rec_len));
 		if (c != CFG_U)
 			t_log("%s: %-21s per-round ratio to uncaptured: median "
 			      "%.1f %% [%.1f..%.1f]; ratio of medians %.1f %%",
 			      sn, cfg_name[c], ratio(c, s, 0), ratio(c, s, -1),
 			      ratio(c, s, 1), ratio_med(c, s));
-		if (c == CFG_R || c == CFG_B)
+		if (c == CFG_R || c == CFG_M || c == CFG_B)
 			t_log("%s: %-21s reader thread %.1f %% of a vCPU "
 			      "(%.0f %% in the kernel), %.0f us/MB, "
-			      "%.0f reads/s, %.0f sleeps/s, %.0f records/s, "
+			      "%.0f reads (M: drains)/s, %.0f sleeps/s, "
+			      "%.0f records/s, "
 			      "%.0f of %.0f records lost",
 			      sn, cfg_name[c], med_of(c, s, get_rd_cpu),
 			      med_of(c, s, get_rd_sys),
@@ -877,16 +984,101 @@ static void report_setup(int s)
 	}
 }
 
+/* ---- record-rate ramp ------------------------------------------------------ */
+
+struct ramp {
+	double best, best_mb, best_wps, best_cpu;
+	uint64_t best_offered, last_offered;
+	const char *limit;
+};
+
+/*
+ * ramp_step() - one step of @c's ramp at @offered writes/s; false once the
+ * ramp has ended (loss, or the writers cannot keep up).
+ */
+static bool ramp_step(enum cfg c, struct ramp *rp, uint64_t offered)
+{
+	double lo = 1e300, hi = 0;
+	struct meas m;
+
+	host_speed(NSETUP - 1, &lo, &hi);
+	measure(c, RAMP_PAIRS, RAMP_WSIZE, offered, RAMP_WIN_MS, &m);
+	rp->last_offered = offered;
+	t_log("ramp %s: offered %7" PRIu64 " writes/s: achieved %7.0f, "
+	      "reader got %6.0f records/s (%.2f MB/s), reader %4.1f %% of a "
+	      "vCPU (%.1f us/record), %.0f reads/s, %" PRIu64 " lost; host "
+	      "speed %.0f..%.0f %%",
+	      c == CFG_M ? "M" : "R", offered, m.wps, m.recs, m.mbps, m.rd_cpu,
+	      m.rd_cpu * 1e4 / MAX(m.recs, 1), m.rd_reads, m.lost, lo, hi);
+	if (m.lost) {
+		rp->limit = "the reader lost records (LOSS)";
+		return false;
+	}
+	if (m.recs > rp->best) {
+		rp->best = m.recs;
+		rp->best_mb = m.mbps;
+		rp->best_wps = m.wps;
+		rp->best_cpu = m.rd_cpu;
+		rp->best_offered = offered;
+	}
+	if (m.wps < 0.9 * offered) {
+		rp->limit = "the writers saturated vCPU 0 (offered rate not "
+			    "reached), no loss";
+		return false;
+	}
+	return true;
+}
+
+/*
+ * ramps() - writers on vCPU 0, the reader on vCPU 1; the R and M ramps
+ * take their steps alternately, so that they see the same host.
+ */
+static void ramps(struct ramp *r, struct ramp *m)
+{
+	bool r_on = true, m_on = true;
+
+	memset(r, 0, sizeof(*r));
+	memset(m, 0, sizeof(*m));
+	r->limit = m->limit = "the end of the ramp, no loss";
+	reader_cpu = ncpu > 1 ? 1 : -1;
+	pin_cpu = 0;
+	for (uint64_t offered = 2000; offered <= (1u << 22) && (r_on || m_on);
+	     offered *= 2) {
+		if (r_on)
+			r_on = ramp_step(CFG_R, r, offered);
+		if (m_on)
+			m_on = ramp_step(CFG_M, m, offered);
+	}
+	pin_cpu = reader_cpu = -1;
+}
+
+static void ramp_report(const char *what, const struct ramp *rp)
+{
+	if (rp->best > 0)
+		t_log("  peak record rate without loss, %s: %.0f records/s "
+		      "(%.0f writes/s of %d bytes on %d ptys, offered %" PRIu64
+		      ", %.2f MB/s), reader at %.1f %% of a vCPU (%.1f "
+		      "us/record); the ramp ended at %" PRIu64
+		      " writes/s offered: %s",
+		      what, rp->best, rp->best_wps, RAMP_WSIZE, RAMP_PAIRS,
+		      rp->best_offered, rp->best_mb, rp->best_cpu,
+		      rp->best_cpu * 1e4 / rp->best, rp->last_offered,
+		      rp->limit);
+	else
+		t_log("  peak record rate without loss, %s: none (%s at "
+		      "%" PRIu64 " writes/s)",
+		      what, rp->limit, rp->last_offered);
+}
+
 int main(void)
 {
 	unsigned int rounds = env_uint("TTYSCOPE_BENCH_ROUNDS", 6);
 	struct meas plain[NSETUP], m;
-	uint64_t tstart, best_offered = 0, last_offered = 0;
-	double best = 0, best_mb = 0, best_wps = 0, best_cpu = 0;
-	const char *limit = "the end of the ramp, no loss";
-	bool met = true;
+	struct ramp ramp_r, ramp_m;
+	uint64_t tstart;
+	bool met = true, met_m = true;
 
-	t_init("b-throughput", 290);
+	t_init("b-throughput", 420);
 	tstart = mono_ns();
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	win_ms = MAX(env_uint("TTYSCOPE_BENCH_WIN_MS", 300), 100ul);
@@ -933,88 +1125,57 @@ int main(void)
 	for (int s = 0; s < NSETUP; s++)
 		report_setup(s);
 
-	/* 3. record-rate ramp: writers on vCPU 0, the reader on vCPU 1 */
-	reader_cpu = ncpu > 1 ? 1 : -1;
-	pin_cpu = 0;
-	for (uint64_t offered = 2000; offered <= (1u << 22); offered *= 2) {
-		double lo = 1e300, hi = 0;
-
-		host_speed(NSETUP - 1, &lo, &hi);
-		measure(CFG_R, RAMP_PAIRS, RAMP_WSIZE, offered, RAMP_WIN_MS,
-			&m);
-		last_offered = offered;
-		t_log("ramp: offered %7" PRIu64 " writes/s: achieved %7.0f, "
-		      "reader got %6.0f records/s (%.2f MB/s), reader "
-		      "%4.1f %% of a vCPU (%.1f us/record), %.0f reads/s, "
-		      "%" PRIu64 " lost; host speed %.0f..%.0f %%",
-		      offered, m.wps, m.recs, m.mbps, m.rd_cpu,
-		      m.rd_cpu * 1e4 / MAX(m.recs, 1), m.rd_reads, m.lost, lo,
-		      hi);
-		if (m.lost) {
-			limit = "the reader lost records (LOSS)";
-			break;
-		}
-		if (m.recs > best) {
-			best = m.recs;
-			best_mb = m.mbps;
-			best_wps = m.wps;
-			best_cpu = m.rd_cpu;
-			best_offered = offered;
-		}
-		if (m.wps < 0.9 * offered) {
-			limit = "the writers saturated vCPU 0 (offered rate "
-				"not reached), no loss";
-			break;
-		}
-	}
-	pin_cpu = reader_cpu = -1;
+	/* 3. record-rate ramps: writers on vCPU 0, the reader on vCPU 1 */
+	ramps(&ramp_r, &ramp_m);
 
 	/* summary */
 	t_log("summary (kernel %s, %ld vCPUs, TCG; %d interleaved rounds "
-	      "U C R B B R C U of %u ms runs; MB/s: medians; %%: median of "
-	      "the per-round ratios to uncaptured)",
+	      "U C R M B B M R C U of %u ms runs; MB/s: medians; %%: median "
+	      "of the per-round ratios to uncaptured)",
 	      kernel_release(), ncpu, nr, win_ms);
 	for (int s = 0; s < NSETUP; s++) {
 		t_log("  %-16s: uncaptured %.1f MB/s | captured %.1f (%.1f %%) "
-		      "| captured+reader %.1f (%.1f %%) | batch reader %.1f "
-		      "(%.1f %%) | before insmod %.1f",
+		      "| captured+reader %.1f (%.1f %%) | captured+mmap-reader "
+		      "%.1f (%.1f %%) | batch reader %.1f (%.1f %%) | before "
+		      "insmod %.1f",
 		      setup_name[s], med_of(CFG_U, s, get_mbps),
 		      med_of(CFG_C, s, get_mbps), ratio(CFG_C, s, 0),
 		      med_of(CFG_R, s, get_mbps), ratio(CFG_R, s, 0),
+		      med_of(CFG_M, s, get_mbps), ratio(CFG_M, s, 0),
 		      med_of(CFG_B, s, get_mbps), ratio(CFG_B, s, 0),
 		      plain[s].mbps);
 		t_log("  %-16s  per round: captured %.1f..%.1f %%, "
-		      "captured+reader %.1f..%.1f %%; reader %.1f %% of a "
-		      "vCPU, %.0f us/MB, %.0f wakeups/s, %.0f of %.0f records "
-		      "lost; CPU-us/MB U %.0f C %.0f R %.0f B %.0f",
+		      "captured+reader %.1f..%.1f %%, captured+mmap-reader "
+		      "%.1f..%.1f %%; %.0f bytes/record",
 		      "", ratio(CFG_C, s, -1), ratio(CFG_C, s, 1),
 		      ratio(CFG_R, s, -1), ratio(CFG_R, s, 1),
-		      med_of(CFG_R, s, get_rd_cpu),
+		      ratio(CFG_M, s, -1), ratio(CFG_M, s, 1),
+		      med_of(CFG_C, s, get_rec_len));
+		t_log("  %-16s  reader R %.1f %% / M %.1f %% of a vCPU, R %.0f "
+		      "/ M %.0f us/MB, R %.0f / M %.0f wakeups/s, lost R %.0f "
+		      "of %.0f / M %.0f of %.0f records; CPU-us/MB U %.0f "
+		      "C %.0f R %.0f M %.0f B %.0f",
+		      "", med_of(CFG_R, s, get_rd_cpu),
+		      med_of(CFG_M, s, get_rd_cpu),
 		      med_of(CFG_R, s, get_rd_us_mb),
-		      med_of(CFG_R, s, get_rd_vcsw), sum_of(CFG_R, s, get_lost),
-		      sum_of(CFG_R, s, get_offered),
+		      med_of(CFG_M, s, get_rd_us_mb),
+		      med_of(CFG_R, s, get_rd_vcsw),
+		      med_of(CFG_M, s, get_rd_vcsw), sum_of(CFG_R, s, get_lost),
+		      sum_of(CFG_R, s, get_offered), sum_of(CFG_M, s, get_lost),
+		      sum_of(CFG_M, s, get_offered),
 		      med_of(CFG_U, s, get_cpu_us_mb),
 		      med_of(CFG_C, s, get_cpu_us_mb),
 		      med_of(CFG_R, s, get_cpu_us_mb),
+		      med_of(CFG_M, s, get_cpu_us_mb),
 		      med_of(CFG_B, s, get_cpu_us_mb));
 		met = met && ratio(CFG_R, s, 0) >= 95;
+		met_m = met_m && ratio(CFG_M, s, 0) >= 95;
 	}
 	t_log("  target: captured+reader >= 95 %% of uncaptured in every "
-	      "setup: %s",
-	      met ? "met" : "NOT met");
-	if (best > 0)
-		t_log("  peak record rate without loss: %.0f records/s "
-		      "(%.0f writes/s of %d bytes on %d ptys, offered %" PRIu64
-		      ", %.2f MB/s), reader at %.1f %% of a vCPU (%.1f "
-		      "us/record); the ramp ended at %" PRIu64
-		      " writes/s offered: %s",
-		      best, best_wps, RAMP_WSIZE, RAMP_PAIRS, best_offered,
-		      best_mb, best_cpu, best_cpu * 1e4 / best, last_offered,
-		      limit);
-	else
-		t_log("  peak record rate without loss: none (%s at %" PRIu64
-		      " writes/s)",
-		      limit, last_offered);
+	      "setup: read() %s, mmap %s",
+	      met ? "met" : "NOT met", met_m ? "met" : "NOT met");
+	ramp_report("read()", &ramp_r);
+	ramp_report("mmap", &ramp_m);
 	t_log("  elapsed %.0f s", (mono_ns() - tstart) / 1e9);
 	t_pass();
 }

@@ -6,6 +6,8 @@
  * The structures must have the same layout for both ABIs (fixed-width
  * fields, __aligned_u64 pointers), and compat_ptr_ioctl() must pass them
  * through: every request is made with real data and checked for effect.
+ * A second reader maps its buffer (32-bit mmap offsets, the same control
+ * page layout) and finds a record in it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
@@ -29,6 +32,7 @@ _Static_assert(sizeof(struct ttyscope_list) == 24, "list");
 _Static_assert(sizeof(struct ttyscope_inject) == 32, "inject");
 _Static_assert(sizeof(struct ttyscope_stats) == 96, "stats");
 _Static_assert(sizeof(struct ttyscope_version) == 32, "version");
+_Static_assert(sizeof(struct ttyscope_mmap_ctl) == 128, "mmap_ctl");
 
 static int failures;
 
@@ -90,7 +94,11 @@ int main(void)
 	char buf[256], payload[64];
 	unsigned int i, found = 0;
 	ssize_t n, total = 0;
-	int rpl, m, s, ret;
+	int rpl, rpl2, m, s, ret;
+	struct ttyscope_mmap_ctl *ctl;
+	struct pollfd pfd;
+	uint8_t *ring;
+	uint32_t head;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	rpl = open("/dev/rpl", O_RDONLY | O_NONBLOCK);
@@ -170,6 +178,40 @@ int main(void)
 		       sizeof(payload));
 	check(ret == 6 && !memcmp(payload, "typed\n", 6),
 	      "IN_DROPPED record with the blocked bytes");
+
+	/* a mapped reader */
+	rpl2 = open("/dev/rpl", O_RDWR | O_NONBLOCK);
+	check(rpl2 >= 0, "open a second reader");
+	ctl = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, rpl2,
+		   TTYSCOPE_MMAP_CTL);
+	check(ctl != MAP_FAILED && ctl->size == TTYSCOPE_BUF_DEFAULT,
+	      "mmap of the control page: size %u",
+	      ctl != MAP_FAILED ? ctl->size : 0);
+	if (ctl == MAP_FAILED)
+		return 1;
+	ring = mmap(NULL, ctl->size, PROT_READ, MAP_SHARED, rpl2,
+		    TTYSCOPE_MMAP_DATA);
+	check(ring != MAP_FAILED, "mmap of the ring");
+	if (ring == MAP_FAILED)
+		return 1;
+	check(write(m, "mapped\n", 7) == 7, "write to the master");
+	pfd = (struct pollfd){ .fd = rpl2, .events = POLLIN };
+	check(poll(&pfd, 1, 2000) == 1, "poll() on the mapped reader");
+	head = __atomic_load_n(&ctl->head, __ATOMIC_ACQUIRE);
+	ret = find_rec(ring, head - ctl->tail, TTYSCOPE_REC_IN, p.minor,
+		       payload, sizeof(payload));
+	check(!ctl->tail && ret == 7 && !memcmp(payload, "mapped\n", 7),
+	      "IN record in the mapping (head %u)", head);
+	__atomic_store_n(&ctl->tail, head, __ATOMIC_RELEASE);
+	ret = ioctl(rpl2, TTYSCOPE_IOC_STATS, &st);
+	check(!ret && st.rd_buf_used == 0, "consumed by the tail: %u used",
+	      st.rd_buf_used);
+	errno = 0;
+	check(read(rpl2, buf, sizeof(buf)) == -1 && errno == EBUSY,
+	      "read() of a mapped reader: EBUSY");
+	munmap(ring, ctl->size);
+	munmap(ctl, 4096);
+	close(rpl2);
 
 	errno = 0;
 	check(ioctl(rpl, TTYSCOPE_IOC_HANGUP, NULL) == -1 && errno == EFAULT,

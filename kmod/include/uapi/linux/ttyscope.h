@@ -399,6 +399,44 @@ struct ttyscope_bufsize {
 	__u32 flags;
 };
 
+/*
+ * mmap of /dev/rpl: a reader may map its buffer instead of read()ing it
+ * (docs/IOCTL.md, "Mapping the buffer"). Two regions, each mapped whole
+ * with MAP_SHARED:
+ *   %TTYSCOPE_MMAP_CTL   one page, struct ttyscope_mmap_ctl; PROT_READ |
+ *                        PROT_WRITE (the reader writes @tail, so the file
+ *                        must be open O_RDWR)
+ *   %TTYSCOPE_MMAP_DATA  the buffer, @size bytes rounded up to whole pages;
+ *                        PROT_READ only
+ * Once a reader was mapped, read() fails with EBUSY and SET_BUFSIZE too.
+ */
+#define TTYSCOPE_MMAP_CTL 0x0u
+#define TTYSCOPE_MMAP_DATA 0x10000000u
+
+/**
+ * struct ttyscope_mmap_ctl - start of the control page (128 bytes)
+ * @head: end of the queued records: bytes ever queued, modulo 2^32.
+ *	Written by the kernel; load it with acquire semantics.
+ * @size: size of the buffer in bytes, a power of two
+ * @reserved: zero
+ * @tail: end of the consumed records, modulo 2^32. Written by the reader
+ *	with release semantics once it is done with the bytes before it;
+ *	the kernel reuses them from then on.
+ * @reserved2: zero
+ *
+ * The queued records are the bytes from @tail up to @head, at buffer
+ * offsets (position & (@size - 1)); a record may wrap around the end.
+ * The kernel never reads @head back, and a @tail it cannot make sense of
+ * (@head - @tail > @size) makes it treat the buffer as full.
+ */
+struct ttyscope_mmap_ctl {
+	__u32 head;
+	__u32 size;
+	__u32 reserved[14];
+	__u32 tail;
+	__u32 reserved2[15];
+};
+
 #define TTYSCOPE_IOC_VERSION \
 	_IOR(TTYSCOPE_IOC_MAGIC, 0x00, struct ttyscope_version)
 #define TTYSCOPE_IOC_LIST _IOWR(TTYSCOPE_IOC_MAGIC, 0x01, struct ttyscope_list)
