@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -871,6 +872,11 @@ int tsc_cmd_replay(int argc, char **argv)
 		}
 		tsc_replay_set_max_delay(pl.replay, max_delay);
 		tsc_abfilter_init(&pl.filter);
+		/*
+		 * Timer slack (50 us by default) makes every sleep wake up
+		 * late; a player wants its wake-ups on time. Best effort.
+		 */
+		(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
 	}
 
 	interactive = !text && isatty(STDIN_FILENO) && raw_tty() == 0;
