@@ -2,7 +2,8 @@
 /*
  * ttyscope, the command line tool: what its subcommands share.
  *
- * A session is loaded whole into memory (struct tsc_session_recs) from a
+ * A session is loaded whole into memory (libttyscope's struct
+ * tsc_recording, freed with tsc_recording_free()) from a
  * ttyscope log, an asciicast file or a script recording, so that replay
  * can seek both ways and export/import are one loop over an array.
  */
@@ -29,25 +30,9 @@ enum tsc_in_format {
 	TSC_IN_SCRIPT,
 };
 
-/* One record of a loaded session; @rec points into @payload's owner. */
-struct tsc_session_recs {
-	struct tsc_rec *recs;
-	size_t n;
-	size_t cap;
-	/* From the log header (ttyscope logs only), else zero/NULL. */
-	bool have_meta;
-	uint32_t uid;
-	uint64_t start_ns;
-	char *host;
-	char *tty;
-	char *user;
-	char *command;
-};
-
 int tsc_cli_parse_format(const char *arg, enum tsc_in_format *ret);
 int tsc_cli_load(const char *path, enum tsc_in_format format,
-		 const char *timing, struct tsc_session_recs *s);
-void tsc_cli_session_free(struct tsc_session_recs *s);
+		 const char *timing, struct tsc_recording *s);
 int tsc_cli_parse_time(const char *arg, uint64_t *ret_ns);
 int tsc_cli_write_all(int fd, const void *buf, size_t len);
 void tsc_cli_err(const char *what, const char *path, int err);

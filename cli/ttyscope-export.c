@@ -64,7 +64,7 @@ int tsc_cmd_export(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct tsc_session_recs s = { 0 };
+	struct tsc_recording s = { 0 };
 	struct tsc_export_options opts = { 0 };
 	struct tsc_exporter *ex = NULL;
 	enum tsc_export_format format = 0;
@@ -181,7 +181,7 @@ out:
 		tsc_cli_err(_("write error"), output, errno);
 		ret = TSC_EXIT_FAILURE;
 	}
-	tsc_cli_session_free(&s);
+	tsc_recording_free(&s);
 	return ret;
 }
 
@@ -215,7 +215,7 @@ int tsc_cmd_import(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct tsc_session_recs s = { 0 };
+	struct tsc_recording s = { 0 };
 	struct tsc_log_writer_options wopts = { 0 };
 	struct tsc_log_meta meta = { .uid = TTYSCOPE_UID_UNSET };
 	struct tsc_log_writer *w = NULL;
@@ -304,6 +304,6 @@ int tsc_cmd_import(int argc, char **argv)
 	ret = EXIT_SUCCESS;
 out:
 	tsc_log_writer_free(w);
-	tsc_cli_session_free(&s);
+	tsc_recording_free(&s);
 	return ret;
 }

@@ -103,7 +103,7 @@ static void playlist_free(struct playlist *p)
 	free(p->v);
 }
 
-static int playlist_build(const struct tsc_session_recs *s, struct playlist *p)
+static int playlist_build(const struct tsc_recording *s, struct playlist *p)
 {
 	p->v = calloc(s->n ? s->n : 1, sizeof(*p->v));
 	if (!p->v)
@@ -441,7 +441,12 @@ static void live_fail(struct player *pl, const char *fmt, ...)
 /* Is @s one or more characters, all from @set? */
 static bool all_of(const char *s, const char *set)
 {
-	return *s && s[strspn(s, set)] == '\0';
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!strchr(set, *s))
+			return false;
+	return true;
 }
 
 /*
@@ -737,7 +742,7 @@ int tsc_cmd_replay(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct tsc_session_recs s = { 0 };
+	struct tsc_recording s = { 0 };
 	struct player pl = { 0 };
 	enum tsc_in_format format = TSC_IN_AUTO;
 	const char *timing = NULL, *search = NULL;
@@ -921,7 +926,7 @@ out:
 	tsc_replay_free(pl.replay);
 	free(pl.buf);
 	playlist_free(&pl.pl);
-	tsc_cli_session_free(&s);
+	tsc_recording_free(&s);
 out_re:
 	if (search)
 		regfree(&re);

@@ -142,18 +142,6 @@ int tsc_cli_parse_time(const char *arg, uint64_t *ret_ns)
 	return 0;
 }
 
-void tsc_cli_session_free(struct tsc_session_recs *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free((void *)s->recs[i].payload);
-	free(s->recs);
-	free(s->host);
-	free(s->tty);
-	free(s->user);
-	free(s->command);
-	memset(s, 0, sizeof(*s));
-}
-
 /*
  * tsc_cli_load() - read a whole session into memory
  * @path: the file
@@ -167,7 +155,7 @@ void tsc_cli_session_free(struct tsc_session_recs *s)
  * Return: 0 or a negative errno.
  */
 int tsc_cli_load(const char *path, enum tsc_in_format format,
-		 const char *timing, struct tsc_session_recs *s)
+		 const char *timing, struct tsc_recording *s)
 {
 	struct tsc_recording rec = { 0 };
 	struct tsc_recording_error err = { 0 };
@@ -234,16 +222,7 @@ int tsc_cli_load(const char *path, enum tsc_in_format format,
 		tsc_cli_err(_("cannot import"), path, -r);
 	if (r < 0)
 		return r;
-	s->recs = rec.recs;
-	s->n = rec.n;
-	s->cap = rec.cap;
-	s->have_meta = rec.have_meta;
-	s->uid = rec.uid;
-	s->start_ns = rec.start_ns;
-	s->host = rec.host;
-	s->tty = rec.tty;
-	s->user = rec.user;
-	s->command = rec.command;
+	*s = rec;
 	return 0;
 }
 

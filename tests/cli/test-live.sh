@@ -13,58 +13,13 @@
 # (test-watch.py); the last case stops the daemon under a watcher.
 set -uo pipefail
 
-ttyscope=$(realpath "$1")
-ttyscoped=$(realpath "$2")
-tdtool=$(realpath "$3")
-here=$(cd "$(dirname "$0")" && pwd)
-expected=$here/expected
-work=$(mktemp -d /tmp/ttyscope-live.XXXXXX)
-DPID=
-cleanup() {
-	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
-		kill -9 "$DPID" 2>/dev/null
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-export LC_ALL=C TZ=UTC TDSTATE=$work/state
-unset TTYSCOPE_SOCKET
-BASE=$(($(date +%s) - 9000))
-export TDTIME=$BASE
+name=live
+. "$(dirname "$0")/daemon-env.sh"
+scrub+=(-e "s/$BASE/@BASE@/g")
 
-. "$here/golden.sh"
-scrub=(-e "s/$BASE/@BASE@/g")
-
-# the daemon runs as root; other uids must reach the socket
-chmod 0755 "$work"
-mkfifo "$work/dev"
-mkdir -p "$work/devroot/pts" "$work/logs"
+mkdir -p "$work/devroot/pts"
 : >"$work/devroot/pts/5"
 : >"$work/ctl"
-S=$work/sock
-T=$ttyscope
-TS=("$T" --socket "$S")
-
-die() {
-	echo "FAIL: $*"
-	echo "--- daemon stderr:"
-	cat "$work/err"
-	exit 1
-}
-
-start_daemon() {
-	"$ttyscoped" --foreground --device "$work/dev" --socket "$S" \
-		--log-dir "$work/logs" --fake-control "$work/ctl" \
-		--dev-root "$work/devroot" "$@" 2>>"$work/err" &
-	DPID=$!
-	for _ in $(seq 600); do
-		[ -S "$S" ] && return 0
-		sleep 0.05
-	done
-	die "the daemon did not create its socket"
-}
-
-feed() { "$tdtool" gen >"$work/dev"; }
 
 # Wait until the daemon has read N records in all.
 wait_records() {
@@ -76,7 +31,7 @@ wait_records() {
 	die "the daemon did not read $1 records"
 }
 
-start_daemon
+start_daemon --fake-control "$work/ctl" --dev-root "$work/devroot"
 # pts/5: a shell running vim; pts/7: blocked by uid 1000; pts/12: 3 of
 # its records were lost before the daemon read them
 feed <<-'EOF'
@@ -206,14 +161,7 @@ feed <<-'EOF'
 	out 136:5 catch-up\sscreen\r\n
 EOF
 wait_records 19
-total=$((total + 1))
-if ! TTYSCOPE="$T" SOCK="$S" TDTOOL="$tdtool" DEV="$work/dev" \
-	CTL="$work/ctl" DPID="$DPID" python3 "$here/test-watch.py"; then
-	echo "FAIL: watch on a pseudo-terminal"
-	fail=$((fail + 1))
-fi
-wait "$DPID" 2>/dev/null
-DPID=
+pty_case "watch on a pseudo-terminal" test-watch.py CTL="$work/ctl"
 
 echo "live: $total cases, $fail failed"
 [ "$fail" -eq 0 ]

@@ -9,51 +9,9 @@
 #   UPDATE=1 rewrites tests/cli/expected/replay-live-*.out (golden.sh).
 set -uo pipefail
 
-ttyscope=$(realpath "$1")
-ttyscoped=$(realpath "$2")
-tdtool=$(realpath "$3")
-here=$(cd "$(dirname "$0")" && pwd)
-expected=$here/expected
-work=$(mktemp -d /tmp/ttyscope-replay-live.XXXXXX)
-DPID=
-cleanup() {
-	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
-		kill -9 "$DPID" 2>/dev/null
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-export LC_ALL=C TZ=UTC TDSTATE=$work/state
-unset TTYSCOPE_SOCKET
-BASE=$(($(date +%s) - 9000))
-export TDTIME=$BASE
-
-. "$here/golden.sh"
-
-chmod 0755 "$work"
-mkfifo "$work/dev"
-mkdir -p "$work/logs"
-S=$work/sock
-T=$ttyscope
-TS=("$T" --socket "$S")
-
-die() {
-	echo "FAIL: $*"
-	echo "--- daemon stderr:"
-	cat "$work/err"
-	exit 1
-}
-
-"$ttyscoped" --foreground --device "$work/dev" --socket "$S" \
-	--log-dir "$work/logs" 2>>"$work/err" &
-DPID=$!
-for _ in $(seq 600); do
-	[ -S "$S" ] && break
-	sleep 0.05
-done
-[ -S "$S" ] || die "the daemon did not create its socket"
-
-feed() { "$tdtool" gen >"$work/dev"; }
+name=replay-live
+. "$(dirname "$0")/daemon-env.sh"
+start_daemon
 
 # Wait until FILE contains TEXT.
 wait_file() {
@@ -138,14 +96,7 @@ run replay-live-missing-file "${TS[@]}" replay --text "$work/nosuch.tsl"
 run replay-live-tty-file-name sh -c "cd '$work' && '$T' replay --text tty1.tsl"
 
 # ---- the keys, on a pseudo-terminal; the last case stops the daemon
-total=$((total + 1))
-if ! TTYSCOPE="$T" SOCK="$S" TDTOOL="$tdtool" DEV="$work/dev" \
-	DPID="$DPID" python3 "$here/test-replay-live.py"; then
-	echo "FAIL: replay of a live tty on a pseudo-terminal"
-	fail=$((fail + 1))
-fi
-wait "$DPID" 2>/dev/null
-DPID=
+pty_case "replay of a live tty on a pseudo-terminal" test-replay-live.py
 
 echo "replay-live: $total cases, $fail failed"
 [ "$fail" -eq 0 ]

@@ -24,7 +24,7 @@
 
 #include <glib/gstdio.h>
 
-#include "tsc-application.h"
+#include "gui-test.h"
 #include "tsc-log.h"
 
 /* the guest runs under TCG: generous */
@@ -37,34 +37,6 @@ struct fixture {
 	int typist; /* the typist's port */
 	GString *guest; /* everything the student's terminal showed */
 };
-
-static gboolean wake(gpointer data)
-{
-	return G_SOURCE_CONTINUE;
-}
-
-#define WAIT_FOR(cond, what)                                                 \
-	do {                                                                 \
-		gint64 end_ =                                                \
-			g_get_monotonic_time() + TIMEOUT_S * G_USEC_PER_SEC; \
-		guint tick_ = g_timeout_add(20, wake, NULL);                 \
-		while (!(cond)) {                                            \
-			if (g_get_monotonic_time() > end_)                   \
-				g_error("timed out waiting for %s", what);   \
-			g_main_context_iteration(NULL, TRUE);                \
-		}                                                            \
-		g_source_remove(tick_);                                      \
-	} while (0)
-
-static void settle(guint ms)
-{
-	gint64 end = g_get_monotonic_time() + ms * 1000;
-	guint tick = g_timeout_add(10, wake, NULL);
-
-	while (g_get_monotonic_time() < end)
-		g_main_context_iteration(NULL, TRUE);
-	g_source_remove(tick);
-}
 
 /* ---- the guest's typist ------------------------------------------------------ */
 
@@ -109,36 +81,6 @@ static void student_types(struct fixture *fx, const char *text)
 
 /* ---- widgets --------------------------------------------------------------------- */
 
-static GtkWidget *find_widget(GtkWidget *w, const char *name);
-
-static void find_cb(GtkWidget *w, gpointer data)
-{
-	gpointer *ctx = data;
-
-	if (!ctx[1])
-		ctx[1] = find_widget(w, ctx[0]);
-}
-
-static GtkWidget *find_widget(GtkWidget *w, const char *name)
-{
-	gpointer ctx[2] = { (gpointer)name, NULL };
-
-	if (!g_strcmp0(gtk_widget_get_name(w), name))
-		return w;
-	if (GTK_IS_CONTAINER(w))
-		gtk_container_forall(GTK_CONTAINER(w), find_cb, ctx);
-	return ctx[1];
-}
-
-static void click(GtkWidget *root, const char *name)
-{
-	GtkWidget *w = find_widget(root, name);
-
-	g_assert_nonnull(w);
-	g_assert_true(gtk_widget_is_sensitive(w));
-	gtk_button_clicked(GTK_BUTTON(w));
-}
-
 static TscSession *find_user(struct fixture *fx, const char *user)
 {
 	g_autoptr(GList) list = tsc_window_get_sessions(fx->win);
@@ -157,85 +99,18 @@ static gboolean term_has(TscTerminal *t, const char *text)
 	return strstr(have, text) != NULL;
 }
 
-static void send_key(GtkWidget *w, guint keyval)
-{
-	GdkWindow *win = gtk_widget_get_window(gtk_widget_get_toplevel(w));
-	GdkDisplay *display = gdk_window_get_display(win);
-	GdkEvent *ev = gdk_event_new(GDK_KEY_PRESS);
-	GdkKeymapKey *keys = NULL;
-	gint n = 0;
-
-	g_assert_true(gtk_widget_is_focus(w));
-	ev->key.window = g_object_ref(win);
-	ev->key.time = GDK_CURRENT_TIME;
-	ev->key.keyval = keyval;
-	gdk_event_set_device(
-		ev,
-		gdk_seat_get_keyboard(gdk_display_get_default_seat(display)));
-	if (gdk_keymap_get_entries_for_keyval(
-		    gdk_keymap_get_for_display(display), keyval, &keys, &n)) {
-		ev->key.hardware_keycode = (guint16)keys[0].keycode;
-		ev->key.group = (guint8)keys[0].group;
-		g_free(keys);
-	}
-	gtk_main_do_event(ev);
-	ev->type = GDK_KEY_RELEASE;
-	gtk_main_do_event(ev);
-	gdk_event_free(ev);
-	settle(30);
-}
-
-static void shot(const char *name)
-{
-	const char *dir = g_getenv("TSC_SHOT_DIR");
-	g_autofree char *path = NULL;
-	g_autoptr(GError) error = NULL;
-	GdkDisplay *display = gdk_display_get_default();
-	GdkSeat *seat = gdk_display_get_default_seat(display);
-	int status;
-
-	gdk_device_warp(gdk_seat_get_pointer(seat),
-			gdk_display_get_default_screen(display), 1279, 799);
-	settle(400);
-	path = g_build_filename(dir ? dir : ".", name, NULL);
-	const char *argv[] = { "import", "-window", "root", path, NULL };
-
-	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL,
-			  NULL, NULL, NULL, &status, &error) ||
-	    !g_spawn_check_wait_status(status, &error))
-		g_error("screenshot %s: %s", name, error->message);
-	g_test_message("screenshot: %s", path);
-}
-
 /* ---- the records the GUI wrote (--record) --------------------------------------- */
 
-/* The log of uid 1007's session under @dir. */
-static char *find_log(const char *dir)
+static gboolean path_has(const char *path, const char *part)
 {
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	if (!d)
-		return NULL;
-	while ((name = g_dir_read_name(d))) {
-		g_autofree char *path = g_build_filename(dir, name, NULL);
-		char *found;
-
-		if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
-			found = find_log(path);
-			if (found)
-				return found;
-		} else if (strstr(path, "/1007/")) {
-			return g_steal_pointer(&path);
-		}
-	}
-	return NULL;
+	return strstr(path, part) != NULL;
 }
 
 /* The payloads of the records of @type in the log, one after the other. */
 static char *log_payloads(const char *dir, unsigned int type)
 {
-	g_autofree char *path = find_log(dir);
+	/* the log of uid 1007's session */
+	g_autofree char *path = gt_find_file(dir, path_has, "/1007/");
 	struct tsc_log_reader *lr;
 	struct tsc_rec rec;
 	GString *s = g_string_new(NULL);
@@ -267,8 +142,9 @@ static char *log_payloads(const char *dir, unsigned int type)
 
 /* ---- the test ----------------------------------------------------------------------- */
 
-static void lab_body(struct fixture *fx)
+static void lab_body(gpointer data)
 {
+	struct fixture *fx = data;
 	static const char before[] = "echo lab-$((6*7))-ok";
 	static const char blocked[] = "echo blocked-$((1+1))-x";
 	static const char after[] = "echo after-$((2+3))";
@@ -296,7 +172,7 @@ static void lab_body(struct fixture *fx)
 		 "the typed command and its output in the view");
 
 	/* Block: the student's typing is discarded before the shell */
-	click(vw, "block-button");
+	gt_click(vw, "block-button");
 	WAIT_FOR(tsc_session_get_state(s) == TSC_SESSION_BLOCKED,
 		 "the kernel's PASS 0");
 	bytes = tsc_session_get_bytes(s);
@@ -304,15 +180,15 @@ static void lab_body(struct fixture *fx)
 	/* every key arrives as a dropped input record */
 	WAIT_FOR(tsc_session_get_bytes(s) >= bytes + strlen(blocked) + 1,
 		 "the dropped input");
-	settle(1500);
+	gt_settle(1500);
 	g_assert_cmpuint(tsc_session_get_bytes(s), ==,
 			 bytes + strlen(blocked) + 1);
 	guest_poll(fx);
 	g_assert_null(strstr(fx->guest->str, "blocked-"));
 	g_assert_false(term_has(term, "blocked-"));
-	shot("gui-lab-blocked.png");
+	gt_shot("gui-lab-blocked.png");
 
-	click(vw, "block-button");
+	gt_click(vw, "block-button");
 	WAIT_FOR(tsc_session_get_state(s) == TSC_SESSION_LIVE,
 		 "the kernel's PASS 1");
 	student_types(fx, "echo after-$((2+3))\\r");
@@ -322,19 +198,22 @@ static void lab_body(struct fixture *fx)
 	g_assert_null(strstr(fx->guest->str, "blocked-"));
 
 	/* Take Over: the operator's keys run a command in the shell */
-	click(vw, "take-over-button");
+	gt_click(vw, "take-over-button");
 	g_assert_true(tsc_session_view_get_take_over(view));
 	gtk_widget_grab_focus(GTK_WIDGET(term));
-	for (const char *c = operator; *c; c++)
-		send_key(GTK_WIDGET(term), gdk_unicode_to_keyval((guchar)*c));
-	send_key(GTK_WIDGET(term), GDK_KEY_Return);
+	for (const char *c = operator; *c; c++) {
+		gt_key(GTK_WIDGET(term), gdk_unicode_to_keyval((guchar)*c));
+		gt_settle(30);
+	}
+	gt_key(GTK_WIDGET(term), GDK_KEY_Return);
+	gt_settle(30);
 	WAIT_FOR(guest_has(fx, "\r\ntk42\r\n"),
 		 "the injected command's output");
 	WAIT_FOR(term_has(term, operator) && term_has(term, "\ntk42\n"),
 		 "the injected command in the view");
-	click(vw, "take-over-button");
+	gt_click(vw, "take-over-button");
 	g_assert_false(tsc_session_view_get_take_over(view));
-	shot("gui-lab.png");
+	gt_shot("gui-lab.png");
 
 	/* the daemon's records, as the GUI wrote them down */
 	g_autofree char *in = log_payloads(fx->record_dir, TTYSCOPE_REC_IN);
@@ -354,19 +233,6 @@ static void lab_body(struct fixture *fx)
 	g_assert_cmpint(write(fx->typist, "exit\n", 5), ==, 5);
 }
 
-static struct fixture *the_fx;
-
-static void on_activate(GApplication *app, gpointer data)
-{
-	struct fixture *fx = the_fx;
-
-	fx->win = tsc_application_get_window(fx->app);
-	gtk_window_move(GTK_WINDOW(fx->win), 0, 0);
-	gtk_window_resize(GTK_WINDOW(fx->win), 1280, 744);
-	lab_body(fx);
-	g_application_quit(app);
-}
-
 static void test_lab(void)
 {
 	struct fixture fx = { 0 };
@@ -374,7 +240,6 @@ static void test_lab(void)
 	const char *ttyscope = g_getenv("TTYSCOPE");
 	g_autofree char *tmp = g_dir_make_tmp("ttyscope-gui-lab-XXXXXX", NULL);
 	g_autofree char *typist = NULL, *sock = NULL, *cmd = NULL;
-	int status;
 
 	if (!dir || !ttyscope)
 		g_error("TSC_LAB_DIR and TTYSCOPE must be set (tests/vm/lab-gui)");
@@ -384,22 +249,12 @@ static void test_lab(void)
 	fx.guest = g_string_new(NULL);
 	fx.typist = typist_connect(typist);
 	cmd = g_strdup_printf("%s --socket %s stream", ttyscope, sock);
-	const char *argv[] = { "ttyscope-gui", "--command",   cmd,
-			       "--record",     fx.record_dir, NULL };
-
-	the_fx = &fx;
-	fx.app = tsc_application_new();
-	g_signal_connect_after(fx.app, "activate", G_CALLBACK(on_activate),
-			       NULL);
-	status = g_application_run(G_APPLICATION(fx.app), 5, (char **)argv);
-	g_assert_cmpint(status, ==, 0);
-	g_clear_object(&fx.app);
+	gt_run_app(&fx.app, &fx.win, lab_body, &fx,
+		   (const char *const[]){ "--command", cmd, "--record",
+					  fx.record_dir, NULL });
 	close(fx.typist);
 	g_string_free(fx.guest, TRUE);
-	const char *rm[] = { "rm", "-rf", tmp, NULL };
-
-	g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-		     NULL, NULL, NULL, NULL);
+	gt_rm_rf(tmp);
 	g_free(fx.record_dir);
 }
 

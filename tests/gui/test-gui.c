@@ -21,71 +21,32 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
-#include "tsc-application.h"
+#include "gui-test.h"
 #include "tsc-log.h"
 #include "tsc-proto.h"
 
 #define TIMEOUT_S 20
 
-struct daemon {
-	char *dir; /* dev (FIFO), sock, ctl, devroot/, logs/, state */
-	char *fifo, *sock, *ctl, *devroot, *state;
-	GPid pid;
-};
-
 struct fixture {
 	char *tmp;
-	struct daemon d1, d2;
+	struct gt_daemon d1, d2;
 	char *record_dir;
 	TscApplication *app;
 	TscWindow *win;
-	void (*body)(struct fixture *fx);
 };
 
 static const char *tdtool;
 static const char *ttyscoped;
 
 /* ---- helpers -------------------------------------------------------------- */
-
-static gboolean wake(gpointer data)
-{
-	return G_SOURCE_CONTINUE;
-}
-
-/* Run the main loop until @cond holds; fail after TIMEOUT_S. */
-#define WAIT_FOR(cond, what)                                                 \
-	do {                                                                 \
-		gint64 end_ =                                                \
-			g_get_monotonic_time() + TIMEOUT_S * G_USEC_PER_SEC; \
-		guint tick_ = g_timeout_add(20, wake, NULL);                 \
-		while (!(cond)) {                                            \
-			if (g_get_monotonic_time() > end_)                   \
-				g_error("timed out waiting for %s", what);   \
-			g_main_context_iteration(NULL, TRUE);                \
-		}                                                            \
-		g_source_remove(tick_);                                      \
-	} while (0)
-
-/* Let the main loop run for @ms (drawing, late events). */
-static void settle(guint ms)
-{
-	gint64 end = g_get_monotonic_time() + ms * 1000;
-	guint tick = g_timeout_add(10, wake, NULL);
-
-	while (g_get_monotonic_time() < end)
-		g_main_context_iteration(NULL, TRUE);
-	g_source_remove(tick);
-}
 
 static char *read_file(const char *path)
 {
@@ -96,96 +57,24 @@ static char *read_file(const char *path)
 	return text;
 }
 
-/* Daemons end with the test, however it ends. */
-static void die_with_parent(gpointer data)
+static void daemon_init(struct gt_daemon *d, const char *tmp, const char *name)
 {
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static void daemon_start(struct daemon *d)
-{
-	g_autoptr(GError) error = NULL;
-	const char *argv[] = { ttyscoped,   "--foreground", "--device",
-			       d->fifo,	    "--socket",	    d->sock,
-			       "--log-dir", NULL,	    "--fake-control",
-			       d->ctl,	    "--dev-root",   d->devroot,
-			       NULL };
-	g_autofree char *logs = g_build_filename(d->dir, "logs", NULL);
-
-	argv[7] = logs;
-	if (!g_spawn_async(NULL, (char **)argv, NULL,
-			   G_SPAWN_DO_NOT_REAP_CHILD |
-				   G_SPAWN_STDOUT_TO_DEV_NULL,
-			   die_with_parent, NULL, &d->pid, &error))
-		g_error("cannot start ttyscoped: %s", error->message);
-	WAIT_FOR(g_file_test(d->sock, G_FILE_TEST_EXISTS), "the socket");
-}
-
-static void daemon_stop(struct daemon *d)
-{
-	int status;
-
-	if (!d->pid)
-		return;
-	kill(d->pid, SIGTERM);
-	waitpid(d->pid, &status, 0);
-	g_spawn_close_pid(d->pid);
-	d->pid = 0;
-}
-
-static void daemon_init(struct daemon *d, const char *tmp, const char *name)
-{
-	d->dir = g_build_filename(tmp, name, NULL);
-	d->fifo = g_build_filename(d->dir, "dev", NULL);
-	d->sock = g_build_filename(d->dir, "sock", NULL);
-	d->ctl = g_build_filename(d->dir, "ctl", NULL);
-	d->devroot = g_build_filename(d->dir, "devroot", NULL);
-	d->state = g_build_filename(d->dir, "state", NULL);
-	g_assert_cmpint(g_mkdir_with_parents(d->dir, 0700), ==, 0);
-	g_assert_cmpint(mkfifo(d->fifo, 0600), ==, 0);
-	g_autofree char *pts = g_build_filename(d->devroot, "pts", NULL);
-	g_assert_cmpint(g_mkdir_with_parents(pts, 0700), ==, 0);
-	for (int i = 5; i <= 9; i++) {
-		g_autofree char *node = g_strdup_printf("%s/%d", pts, i);
-
-		g_assert_true(g_file_set_contents(node, "", 0, NULL));
-	}
-	daemon_start(d);
-}
-
-static void daemon_free(struct daemon *d)
-{
-	daemon_stop(d);
-	g_free(d->dir);
-	g_free(d->fifo);
-	g_free(d->sock);
-	g_free(d->ctl);
-	g_free(d->devroot);
-	g_free(d->state);
+	gt_daemon_init(d, tmp, name);
+	gt_daemon_prepare(d, 5, 9);
+	gt_daemon_start(d, ttyscoped);
 }
 
 /* Feed records, as tdtool gen lines, to a daemon's device. */
-static void feed(struct daemon *d, const char *lines)
+static void feed(struct gt_daemon *d, const char *lines)
 {
-	g_autoptr(GSubprocessLauncher)
-		l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE);
-	g_autoptr(GSubprocess) p = NULL;
-	g_autoptr(GError) error = NULL;
 	g_autofree char *now = g_strdup_printf(
 		"%" G_GINT64_FORMAT, g_get_real_time() / G_USEC_PER_SEC);
 
-	g_subprocess_launcher_setenv(l, "TDSTATE", d->state, TRUE);
-	g_subprocess_launcher_setenv(l, "TDTIME", now, FALSE);
-	g_subprocess_launcher_set_stdout_file_path(l, d->fifo);
-	p = g_subprocess_launcher_spawn(l, &error, tdtool, "gen", NULL);
-	g_assert_no_error(error);
-	g_subprocess_communicate_utf8(p, lines, NULL, NULL, NULL, &error);
-	g_assert_no_error(error);
-	g_assert_true(g_subprocess_get_successful(p));
+	gt_feed(d, tdtool, now, FALSE, lines);
 }
 
 /* The daemon has read @n records from its device. */
-static gboolean daemon_has_read(struct daemon *d, guint n)
+static gboolean daemon_has_read(struct gt_daemon *d, guint n)
 {
 	const char *argv[] = { tdtool, "client", d->sock, "stats", NULL };
 	g_autofree char *out = NULL;
@@ -195,28 +84,6 @@ static gboolean daemon_has_read(struct daemon *d, guint n)
 			  NULL, NULL, &out, NULL, NULL, NULL))
 		return FALSE;
 	return strstr(out, want) != NULL;
-}
-
-static GtkWidget *find_widget(GtkWidget *w, const char *name);
-
-static void find_cb(GtkWidget *w, gpointer data)
-{
-	gpointer *ctx = data;
-
-	if (!ctx[1])
-		ctx[1] = find_widget(w, ctx[0]);
-}
-
-/* The first widget named @name at or below @w (internal children too). */
-static GtkWidget *find_widget(GtkWidget *w, const char *name)
-{
-	gpointer ctx[2] = { (gpointer)name, NULL };
-
-	if (!g_strcmp0(gtk_widget_get_name(w), name))
-		return w;
-	if (GTK_IS_CONTAINER(w))
-		gtk_container_forall(GTK_CONTAINER(w), find_cb, ctx);
-	return ctx[1];
 }
 
 /* A toplevel window named @name (a dialog), or NULL. */
@@ -250,69 +117,17 @@ static guint count_sessions(struct fixture *fx)
 	return g_list_length(list);
 }
 
-/* The screen vte_terminal_get_text() should give: @rows lines. */
-static char *screen(guint rows, const char *const *lines)
-{
-	GString *s = g_string_new(NULL);
-	guint i = 0;
-
-	for (; lines[i]; i++)
-		g_string_append_printf(s, "%s\n", lines[i]);
-	for (; i < rows; i++)
-		g_string_append_c(s, '\n');
-	return g_string_free(s, FALSE);
-}
-
-static gboolean text_is(TscTerminal *t, const char *want)
-{
-	g_autofree char *have = tsc_terminal_dup_text(t);
-
-	return !g_strcmp0(have, want);
-}
-
 static void assert_text(TscTerminal *t, const char *want, const char *what)
 {
 	gint64 end = g_get_monotonic_time() + TIMEOUT_S * G_USEC_PER_SEC;
 
-	while (!text_is(t, want) && g_get_monotonic_time() < end)
-		settle(20);
+	while (!gt_text_is(t, want) && g_get_monotonic_time() < end)
+		gt_settle(20);
 	g_autofree char *have = tsc_terminal_dup_text(t);
 
 	if (g_strcmp0(have, want))
 		g_error("%s: terminal shows\n[%s]\nexpected\n[%s]", what, have,
 			want);
-}
-
-static void shot(const char *name)
-{
-	const char *dir = g_getenv("TSC_SHOT_DIR");
-	g_autofree char *path = NULL;
-	g_autoptr(GError) error = NULL;
-	GdkDisplay *display = gdk_display_get_default();
-	GdkSeat *seat = gdk_display_get_default_seat(display);
-	int status;
-
-	/* the pointer in a corner: no hover effects, no tooltips */
-	gdk_device_warp(gdk_seat_get_pointer(seat),
-			gdk_display_get_default_screen(display), 1279, 799);
-	settle(400);
-	path = g_build_filename(dir ? dir : ".", name, NULL);
-	const char *argv[] = { "import", "-window", "root", path, NULL };
-
-	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL,
-			  NULL, NULL, NULL, &status, &error) ||
-	    !g_spawn_check_wait_status(status, &error))
-		g_error("screenshot %s: %s", name, error->message);
-	g_test_message("screenshot: %s", path);
-}
-
-static void click(GtkWidget *root, const char *name)
-{
-	GtkWidget *w = find_widget(root, name);
-
-	g_assert_nonnull(w);
-	g_assert_true(gtk_widget_is_sensitive(w));
-	gtk_button_clicked(GTK_BUTTON(w));
 }
 
 static gboolean file_has(const char *path, const char *text)
@@ -324,36 +139,6 @@ static gboolean file_has(const char *path, const char *text)
 
 /* ---- the application under test --------------------------------------------- */
 
-static void on_activate(GApplication *app, struct fixture *fx)
-{
-	fx->win = tsc_application_get_window(fx->app);
-	gtk_window_move(GTK_WINDOW(fx->win), 0, 0);
-	/* the size of the contents: the 1280x800 screen less the title bar */
-	gtk_window_resize(GTK_WINDOW(fx->win), 1280, 744);
-	fx->body(fx);
-	g_application_quit(app);
-}
-
-static void run_app(struct fixture *fx, void (*body)(struct fixture *),
-		    const char *const *args)
-{
-	g_autoptr(GPtrArray) argv = g_ptr_array_new();
-	int status;
-
-	g_ptr_array_add(argv, "ttyscope-gui");
-	for (; *args; args++)
-		g_ptr_array_add(argv, (char *)*args);
-	g_ptr_array_add(argv, NULL);
-	fx->body = body;
-	fx->app = tsc_application_new();
-	g_signal_connect_after(fx->app, "activate", G_CALLBACK(on_activate),
-			       fx);
-	status = g_application_run(G_APPLICATION(fx->app), (int)argv->len - 1,
-				   (char **)argv->pdata);
-	g_assert_cmpint(status, ==, 0);
-	g_clear_object(&fx->app);
-}
-
 static void fixture_init(struct fixture *fx)
 {
 	fx->tmp = g_dir_make_tmp("ttyscope-gui-XXXXXX", NULL);
@@ -362,20 +147,12 @@ static void fixture_init(struct fixture *fx)
 	fx->record_dir = g_build_filename(fx->tmp, "record", NULL);
 }
 
-static void rm_rf(const char *path)
-{
-	const char *argv[] = { "rm", "-rf", path, NULL };
-
-	g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-		     NULL, NULL, NULL, NULL);
-}
-
 static void fixture_free(struct fixture *fx)
 {
-	daemon_free(&fx->d1);
+	gt_daemon_free(&fx->d1);
 	if (fx->d2.dir)
-		daemon_free(&fx->d2);
-	rm_rf(fx->tmp);
+		gt_daemon_free(&fx->d2);
+	gt_rm_rf(fx->tmp);
 	g_free(fx->tmp);
 	g_free(fx->record_dir);
 }
@@ -402,8 +179,9 @@ static const char *const students =
 	"session 136:8 303 1003 vim\n"
 	"out 136:8 \\e[H\\e[2J\\e[1;34m#include\\e[0m\\s\\e[31m<stdio.h>\\e[0m\\r\\n\\r\\n\\e[32mint\\e[0m\\smain(\\e[32mvoid\\e[0m)\\r\\n{\\r\\n\\s\\s\\s\\sprintf(\\e[31m\"hi\\\\n\"\\e[0m);\\r\\n}\\r\\n\\e[34m~\\r\\n~\\r\\n~\\e[0m\\e[24;1H--\\sINSERT\\s--\n";
 
-static void view_body(struct fixture *fx)
+static void view_body(gpointer data)
 {
+	struct fixture *fx = data;
 	TscSession *s, *remote;
 	TscSessionView *view;
 	TscTerminal *term, *tile_term;
@@ -437,7 +215,7 @@ static void view_body(struct fixture *fx)
 	g_assert_nonnull(view);
 	term = tsc_session_view_get_terminal(view);
 	tile_term = tsc_tile_get_terminal(tile);
-	want1 = screen(10, (const char *const[]){ "hello", "world", NULL });
+	want1 = gt_screen(10, (const char *const[]){ "hello", "world", NULL });
 	assert_text(term, want1, "catch-up");
 	g_assert_cmpint(vte_terminal_get_row_count(VTE_TERMINAL(term)), ==, 10);
 	g_assert_cmpint(vte_terminal_get_column_count(VTE_TERMINAL(term)), ==,
@@ -445,8 +223,9 @@ static void view_body(struct fixture *fx)
 
 	/* live records */
 	feed(&fx->d1, "out 136:5 \\sagain\\r\\nthird\\sline\\r\\n$\\s\n");
-	want2 = screen(10, (const char *const[]){ "hello", "world again",
-						  "third line", "$ ", NULL });
+	want2 = gt_screen(10,
+			  (const char *const[]){ "hello", "world again",
+						 "third line", "$ ", NULL });
 	assert_text(term, want2, "live feeding");
 	assert_text(tile_term, want2, "live feeding, the tile");
 	g_assert_true(tsc_tile_get_active(tile));
@@ -458,7 +237,8 @@ static void view_body(struct fixture *fx)
 	WAIT_FOR(vte_terminal_get_column_count(VTE_TERMINAL(term)) == 20,
 		 "the resize");
 	/* 6 rows of 20: the 42-character line takes three */
-	want3 = screen(4, (const char *const[]){
+	want3 = gt_screen(4,
+			  (const char *const[]){
 				  "world again", "third line",
 				  "$ 0123456789012345678901234567890123456789",
 				  "after the resize", NULL });
@@ -472,10 +252,10 @@ static void view_body(struct fixture *fx)
 	g_assert_cmpuint(tsc_session_get_bytes(s), ==, 12 + 22 + 40 + 18);
 
 	/* an idle window costs (almost) no CPU */
-	settle(1600);
+	gt_settle(1600);
 	getrusage(RUSAGE_SELF, &r0);
 	t0 = g_get_monotonic_time();
-	settle(3000);
+	gt_settle(3000);
 	getrusage(RUSAGE_SELF, &r1);
 	cpu = (double)((r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) * 1000000 +
 		       (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) +
@@ -488,18 +268,19 @@ static void view_body(struct fixture *fx)
 	feed(&fx->d1, students);
 	WAIT_FOR(count_sessions(fx) == 5, "five sessions");
 	gtk_notebook_set_current_page(
-		GTK_NOTEBOOK(find_widget(GTK_WIDGET(fx->win), "notebook")), 0);
-	shot("gui-main.png");
-	gtk_paned_set_position(GTK_PANED(gtk_widget_get_parent(find_widget(
+		GTK_NOTEBOOK(gt_find_widget(GTK_WIDGET(fx->win), "notebook")),
+		0);
+	gt_shot("gui-main.png");
+	gtk_paned_set_position(GTK_PANED(gtk_widget_get_parent(gt_find_widget(
 				       GTK_WIDGET(fx->win), "notebook"))),
 			       0);
-	shot("gui-grid.png");
-	gtk_paned_set_position(GTK_PANED(gtk_widget_get_parent(find_widget(
+	gt_shot("gui-grid.png");
+	gtk_paned_set_position(GTK_PANED(gtk_widget_get_parent(gt_find_widget(
 				       GTK_WIDGET(fx->win), "notebook"))),
 			       180);
 	feed(&fx->d1, "pass 136:7 0 0\n");
 	tsc_window_open_session(fx->win, find_session(fx, "pts/8", NULL));
-	shot("gui-view.png");
+	gt_shot("gui-view.png");
 	/* idle measurement last: the settle loop itself wakes every 10 ms */
 	g_assert_cmpfloat(cpu, <, 0.05);
 }
@@ -522,45 +303,17 @@ static void test_view(void)
 			      g_test_get_filename(G_TEST_BUILT, "test-gui",
 						  NULL),
 			      fx.d2.sock);
-	run_app(&fx, view_body,
-		(const char *const[]){ "--socket", fx.d1.sock, "--command", cmd,
-				       NULL });
+	gt_run_app(&fx.app, &fx.win, view_body, &fx,
+		   (const char *const[]){ "--socket", fx.d1.sock, "--command",
+					  cmd, NULL });
 	fixture_free(&fx);
 }
 
 /* ---- /gui/actions ------------------------------------------------------------ */
 
-/* A key press and release, as the X server would deliver them. */
-static void send_key(GtkWidget *w, guint keyval)
+static void actions_body(gpointer data)
 {
-	GdkWindow *win = gtk_widget_get_window(gtk_widget_get_toplevel(w));
-	GdkDisplay *display = gdk_window_get_display(win);
-	GdkEvent *ev = gdk_event_new(GDK_KEY_PRESS);
-	GdkKeymapKey *keys = NULL;
-	gint n = 0;
-
-	g_assert_true(gtk_widget_is_focus(w));
-	ev->key.window = g_object_ref(win);
-	ev->key.time = GDK_CURRENT_TIME;
-	ev->key.keyval = keyval;
-	gdk_event_set_device(
-		ev,
-		gdk_seat_get_keyboard(gdk_display_get_default_seat(display)));
-	if (gdk_keymap_get_entries_for_keyval(
-		    gdk_keymap_get_for_display(display), keyval, &keys, &n)) {
-		ev->key.hardware_keycode = (guint16)keys[0].keycode;
-		ev->key.group = (guint8)keys[0].group;
-		g_free(keys);
-	}
-	gtk_main_do_event(ev);
-	ev->type = GDK_KEY_RELEASE;
-	gtk_main_do_event(ev);
-	gdk_event_free(ev);
-	settle(50);
-}
-
-static void actions_body(struct fixture *fx)
-{
+	struct fixture *fx = data;
 	TscSession *s, *s6;
 	TscSessionView *view;
 	GtkWidget *vw, *dialog, *text, *block;
@@ -573,13 +326,13 @@ static void actions_body(struct fixture *fx)
 	WAIT_FOR((s = find_session(fx, "pts/5", NULL)) != NULL, "pts/5");
 	view = tsc_window_open_session(fx->win, s);
 	vw = GTK_WIDGET(view);
-	block = find_widget(vw, "block-button");
+	block = gt_find_widget(vw, "block-button");
 
 	/* block: the request, and the state only once the kernel says so */
-	click(vw, "block-button");
+	gt_click(vw, "block-button");
 	msg = g_strdup_printf("set_pass 136:5 pass=0 operator=%u\n", uid);
 	WAIT_FOR(file_has(ctl, msg), "the block request");
-	settle(200);
+	gt_settle(200);
 	g_assert_cmpint(tsc_session_get_state(s), ==, TSC_SESSION_LIVE);
 	g_assert_cmpstr(gtk_button_get_label(GTK_BUTTON(block)), ==,
 			"_Block Input");
@@ -587,11 +340,11 @@ static void actions_body(struct fixture *fx)
 	WAIT_FOR(tsc_session_get_state(s) == TSC_SESSION_BLOCKED, "blocked");
 	g_assert_cmpstr(gtk_button_get_label(GTK_BUTTON(block)), ==,
 			"_Unblock Input");
-	g_assert_cmpstr(
-		gtk_label_get_text(GTK_LABEL(find_widget(vw, "input-label"))),
-		==, "User input BLOCKED");
-	shot("gui-blocked.png");
-	click(vw, "block-button");
+	g_assert_cmpstr(gtk_label_get_text(
+				GTK_LABEL(gt_find_widget(vw, "input-label"))),
+			==, "User input BLOCKED");
+	gt_shot("gui-blocked.png");
+	gt_click(vw, "block-button");
 	g_free(msg);
 	msg = g_strdup_printf("set_pass 136:5 pass=1 operator=%u\n", uid);
 	WAIT_FOR(file_has(ctl, msg), "the unblock request");
@@ -599,43 +352,43 @@ static void actions_body(struct fixture *fx)
 	WAIT_FOR(tsc_session_get_state(s) == TSC_SESSION_LIVE, "unblocked");
 
 	/* take over: keystrokes become INJECT requests, one per key */
-	click(vw, "take-over-button");
+	gt_click(vw, "take-over-button");
 	g_assert_true(tsc_session_view_get_take_over(view));
-	send_key(GTK_WIDGET(tsc_session_view_get_terminal(view)), GDK_KEY_l);
-	send_key(GTK_WIDGET(tsc_session_view_get_terminal(view)), GDK_KEY_s);
-	send_key(GTK_WIDGET(tsc_session_view_get_terminal(view)),
-		 GDK_KEY_Return);
+	gt_send_key(GTK_WIDGET(tsc_session_view_get_terminal(view)), GDK_KEY_l);
+	gt_send_key(GTK_WIDGET(tsc_session_view_get_terminal(view)), GDK_KEY_s);
+	gt_send_key(GTK_WIDGET(tsc_session_view_get_terminal(view)),
+		    GDK_KEY_Return);
 	g_free(msg);
 	msg = g_strdup_printf("inject 136:5 operator=%u len=1 data=0d\n", uid);
 	WAIT_FOR(file_has(ctl, msg), "the injected Return");
 	/* what the terminal answers to a query is not the operator's */
 	feed(&fx->d1, "out 136:5 \\e[c\\e[6n\n");
-	settle(500);
-	click(vw, "take-over-button");
+	gt_settle(500);
+	gt_click(vw, "take-over-button");
 	g_assert_false(tsc_session_view_get_take_over(view));
-	send_key(GTK_WIDGET(tsc_session_view_get_terminal(view)), GDK_KEY_x);
+	gt_send_key(GTK_WIDGET(tsc_session_view_get_terminal(view)), GDK_KEY_x);
 
 	/* message: a dialog, then the banner on the user's terminal */
-	click(vw, "message-button");
+	gt_click(vw, "message-button");
 	WAIT_FOR((dialog = find_toplevel("message-dialog")) != NULL,
 		 "the message dialog");
-	text = find_widget(dialog, "message-text");
+	text = gt_find_widget(dialog, "message-text");
 	gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(text)),
 				 "Please save your work.", -1);
-	shot("gui-message.png");
+	gt_shot("gui-message.png");
 	gtk_dialog_response(GTK_DIALOG(dialog), GTK_RESPONSE_ACCEPT);
 	WAIT_FOR(file_has(pts5, "\r\nPlease save your work.\r\n*** End of "
 				"message ***\r\n"),
 		 "the message on pts/5");
 
 	/* hang up: cancelled first, then confirmed */
-	click(vw, "hangup-button");
+	gt_click(vw, "hangup-button");
 	WAIT_FOR((dialog = find_toplevel("hangup-dialog")) != NULL,
 		 "the hangup dialog");
 	gtk_dialog_response(GTK_DIALOG(dialog), GTK_RESPONSE_CANCEL);
-	settle(300);
+	gt_settle(300);
 	g_assert_false(file_has(ctl, "hangup"));
-	click(vw, "hangup-button");
+	gt_click(vw, "hangup-button");
 	WAIT_FOR((dialog = find_toplevel("hangup-dialog")) != NULL,
 		 "the hangup dialog");
 	gtk_dialog_response(GTK_DIALOG(dialog), GTK_RESPONSE_ACCEPT);
@@ -662,7 +415,7 @@ static void actions_body(struct fixture *fx)
 	g_free(msg);
 	msg = g_strdup_printf("set_pass 136:7 pass=1 operator=%u\n", uid);
 	WAIT_FOR(file_has(ctl, msg), "unblock all");
-	settle(300);
+	gt_settle(300);
 
 	/* exactly these requests, in this order */
 	ctl_want = g_strdup_printf("set_pass 136:5 pass=0 operator=%u\n"
@@ -688,8 +441,8 @@ static void test_actions(void)
 		     "winsize 136:5 24 80\n"
 		     "session 136:5 500 0 bash\n"
 		     "out 136:5 $\\s\n");
-	run_app(&fx, actions_body,
-		(const char *const[]){ "--socket", fx.d1.sock, NULL });
+	gt_run_app(&fx.app, &fx.win, actions_body, &fx,
+		   (const char *const[]){ "--socket", fx.d1.sock, NULL });
 	fixture_free(&fx);
 }
 
@@ -700,29 +453,30 @@ static const char *const session5 = "open 136:5 pts/5\n"
 				    "session 136:5 500 0 bash\n"
 				    "out 136:5 before\\r\\n$\\s\n";
 
-static void reconnect_body(struct fixture *fx)
+static void reconnect_body(gpointer data)
 {
+	struct fixture *fx = data;
 	TscSession *s;
 	TscSource *source =
 		g_ptr_array_index(tsc_application_get_sources(fx->app), 0);
 	TscSessionView *view;
 	GtkWidget *bar, *label;
 	g_autofree char *want =
-		screen(5, (const char *const[]){ "before", "$ ", NULL });
+		gt_screen(5, (const char *const[]){ "before", "$ ", NULL });
 
 	WAIT_FOR((s = find_session(fx, "pts/5", NULL)) != NULL, "pts/5");
 	view = tsc_window_open_session(fx->win, s);
 	assert_text(tsc_session_view_get_terminal(view), want, "before");
 
 	/* the daemon goes away: nothing stale is shown as live */
-	daemon_stop(&fx->d1);
+	gt_daemon_stop(&fx->d1);
 	WAIT_FOR(tsc_source_get_state(source) == TSC_SOURCE_DISCONNECTED,
 		 "the disconnection");
 	g_assert_cmpuint(count_sessions(fx), ==, 0);
 	g_assert_null(tsc_window_get_tile(fx->win, s));
 	g_assert_cmpint(tsc_session_get_state(s), ==, TSC_SESSION_DISCONNECTED);
-	bar = find_widget(GTK_WIDGET(fx->win), "source-infobar");
-	label = find_widget(bar, "source-message");
+	bar = gt_find_widget(GTK_WIDGET(fx->win), "source-infobar");
+	label = gt_find_widget(bar, "source-message");
 	g_assert_true(gtk_widget_get_visible(bar));
 	g_assert_nonnull(strstr(gtk_label_get_text(GTK_LABEL(label)),
 				"the daemon closed the connection"));
@@ -730,11 +484,11 @@ static void reconnect_body(struct fixture *fx)
 			"ttyscoped is not running"),
 		 "the failed reconnection");
 	g_assert_false(gtk_widget_is_sensitive(
-		find_widget(GTK_WIDGET(view), "block-button")));
-	g_assert_cmpstr(gtk_label_get_text(GTK_LABEL(
-				find_widget(GTK_WIDGET(view), "input-label"))),
+		gt_find_widget(GTK_WIDGET(view), "block-button")));
+	g_assert_cmpstr(gtk_label_get_text(GTK_LABEL(gt_find_widget(
+				GTK_WIDGET(view), "input-label"))),
 			==, "Disconnected — showing the last screen");
-	shot("gui-disconnected.png");
+	gt_shot("gui-disconnected.png");
 
 	/*
 	 * It comes back with the same session: the view follows it again.
@@ -746,10 +500,10 @@ static void reconnect_body(struct fixture *fx)
 		 "the third attempt");
 	g_unlink(fx->d1.state);
 	g_unlink(fx->d1.sock);
-	daemon_start(&fx->d1);
+	gt_daemon_start(&fx->d1, ttyscoped);
 	feed(&fx->d1, session5);
 	WAIT_FOR(daemon_has_read(&fx->d1, 4), "the records");
-	click(bar, "reconnect-button");
+	gt_click(bar, "reconnect-button");
 	WAIT_FOR(tsc_source_get_state(source) == TSC_SOURCE_CONNECTED,
 		 "the reconnection");
 	WAIT_FOR(find_session(fx, "pts/5", NULL) == s, "pts/5 again");
@@ -757,7 +511,7 @@ static void reconnect_body(struct fixture *fx)
 	g_assert_cmpint(tsc_session_get_state(s), ==, TSC_SESSION_LIVE);
 	feed(&fx->d1, "out 136:5 back\n");
 	g_free(want);
-	want = screen(5, (const char *const[]){ "before", "$ back", NULL });
+	want = gt_screen(5, (const char *const[]){ "before", "$ back", NULL });
 	assert_text(tsc_session_view_get_terminal(view), want, "after");
 	g_assert_nonnull(tsc_window_get_tile(fx->win, s));
 }
@@ -770,38 +524,16 @@ static void test_reconnect(void)
 	/* the same records, stamped alike, after the restart */
 	g_setenv("TDTIME", "1700000000", TRUE);
 	feed(&fx.d1, session5);
-	run_app(&fx, reconnect_body,
-		(const char *const[]){ "--socket", fx.d1.sock, NULL });
+	gt_run_app(&fx.app, &fx.win, reconnect_body, &fx,
+		   (const char *const[]){ "--socket", fx.d1.sock, NULL });
 	fixture_free(&fx);
 }
 
 /* ---- /gui/record ---------------------------------------------------------------- */
 
-static char *find_log(const char *dir)
-{
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	if (!d)
-		return NULL;
-	while ((name = g_dir_read_name(d))) {
-		g_autofree char *path = g_build_filename(dir, name, NULL);
-		char *found;
-
-		if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
-			found = find_log(path);
-			if (found)
-				return found;
-		} else if (g_str_has_suffix(name, ".pts-5")) {
-			return g_steal_pointer(&path);
-		}
-	}
-	return NULL;
-}
-
 static gboolean log_closed(const char *dir)
 {
-	g_autofree char *path = find_log(dir);
+	g_autofree char *path = gt_find_file(dir, g_str_has_suffix, ".pts-5");
 	struct tsc_log_reader *lr;
 	struct tsc_log_stats st = { 0 };
 	int fd;
@@ -819,8 +551,9 @@ static gboolean log_closed(const char *dir)
 	return st.closed;
 }
 
-static void record_body(struct fixture *fx)
+static void record_body(gpointer data)
 {
+	struct fixture *fx = data;
 	g_autofree char *path = NULL;
 	struct tsc_log_reader *lr;
 	struct tsc_rec rec;
@@ -830,7 +563,7 @@ static void record_body(struct fixture *fx)
 	WAIT_FOR(find_session(fx, "pts/5", NULL), "pts/5");
 	feed(&fx->d1, "out 136:5 live\nin 136:5 0 x\nclose 136:5\n");
 	WAIT_FOR(log_closed(fx->record_dir), "the finished log");
-	path = find_log(fx->record_dir);
+	path = gt_find_file(fx->record_dir, g_str_has_suffix, ".pts-5");
 	g_assert_true(g_str_has_prefix(path, fx->record_dir));
 	g_assert_nonnull(strstr(path, "/root/"));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -869,9 +602,9 @@ static void test_record(void)
 		     "session 136:5 500 0 bash\n"
 		     "out 136:5 $\\s\n"
 		     "in 136:5 0 y\n");
-	run_app(&fx, record_body,
-		(const char *const[]){ "--socket", fx.d1.sock, "--record",
-				       fx.record_dir, NULL });
+	gt_run_app(&fx.app, &fx.win, record_body, &fx,
+		   (const char *const[]){ "--socket", fx.d1.sock, "--record",
+					  fx.record_dir, NULL });
 	fixture_free(&fx);
 }
 
@@ -902,7 +635,8 @@ static char *ssh_dir;
 /* The info bar of the @i-th source (in command line order). */
 static GtkWidget *source_bar(struct fixture *fx, guint i)
 {
-	GtkWidget *first = find_widget(GTK_WIDGET(fx->win), "source-infobar");
+	GtkWidget *first =
+		gt_find_widget(GTK_WIDGET(fx->win), "source-infobar");
 	g_autoptr(GList) bars = NULL;
 
 	g_assert_nonnull(first);
@@ -915,7 +649,7 @@ static GtkWidget *source_bar(struct fixture *fx, guint i)
 static const char *bar_text(GtkWidget *bar)
 {
 	return gtk_label_get_text(
-		GTK_LABEL(find_widget(bar, "source-message")));
+		GTK_LABEL(gt_find_widget(bar, "source-message")));
 }
 
 static void label_cb(GtkWidget *w, gpointer data)
@@ -938,8 +672,9 @@ static char *tile_labels(TscTile *tile)
 	return g_string_free(s, FALSE);
 }
 
-static void remote_body(struct fixture *fx)
+static void remote_body(gpointer data)
 {
+	struct fixture *fx = data;
 	GPtrArray *sources = tsc_application_get_sources(fx->app);
 	TscSource *local = g_ptr_array_index(sources, 0);
 	TscSource *lab2 = g_ptr_array_index(sources, 1);
@@ -949,7 +684,7 @@ static void remote_body(struct fixture *fx)
 	g_autofree char *down = g_build_filename(ssh_dir, "lab2.down", NULL);
 	g_autofree char *pidfile = g_build_filename(ssh_dir, "lab2.pid", NULL);
 	g_autofree char *want =
-		screen(5, (const char *const[]){ "remote", NULL });
+		gt_screen(5, (const char *const[]){ "remote", NULL });
 	g_autofree char *pid = NULL;
 	g_autofree char *labels = NULL;
 	g_autofree char *local_title = NULL;
@@ -985,11 +720,12 @@ static void remote_body(struct fixture *fx)
 	assert_text(tsc_session_view_get_terminal(view), want, "catch-up");
 	feed(&fx->d2, "out 136:9 \\sand\\slive\n");
 	g_free(want);
-	want = screen(5, (const char *const[]){ "remote and live", NULL });
+	want = gt_screen(5, (const char *const[]){ "remote and live", NULL });
 	assert_text(tsc_session_view_get_terminal(view), want, "live");
 	gtk_notebook_set_current_page(
-		GTK_NOTEBOOK(find_widget(GTK_WIDGET(fx->win), "notebook")), 0);
-	shot("gui-remote.png");
+		GTK_NOTEBOOK(gt_find_widget(GTK_WIDGET(fx->win), "notebook")),
+		0);
+	gt_shot("gui-remote.png");
 
 	/* the command ends (the link drops) and the host stays unreachable */
 	g_assert_true(g_file_set_contents(down, "", 0, NULL));
@@ -1004,8 +740,8 @@ static void remote_body(struct fixture *fx)
 	g_assert_null(tsc_window_get_tile(fx->win, s9));
 	g_assert_cmpint(tsc_session_get_state(s9), ==,
 			TSC_SESSION_DISCONNECTED);
-	g_assert_cmpstr(gtk_label_get_text(GTK_LABEL(
-				find_widget(GTK_WIDGET(view), "input-label"))),
+	g_assert_cmpstr(gtk_label_get_text(GTK_LABEL(gt_find_widget(
+				GTK_WIDGET(view), "input-label"))),
 			==, "Disconnected — showing the last screen");
 	assert_text(tsc_session_view_get_terminal(view), want, "last screen");
 	/* the retry runs ssh again, which fails */
@@ -1022,11 +758,11 @@ static void remote_body(struct fixture *fx)
 	g_assert_cmpint(tsc_session_get_state(s5), ==, TSC_SESSION_LIVE);
 	g_assert_nonnull(tsc_window_get_tile(fx->win, s5));
 	g_assert_cmpuint(count_sessions(fx), ==, 1);
-	shot("gui-remote-down.png");
+	gt_shot("gui-remote-down.png");
 
 	/* the host is reachable again: the same session, followed again */
 	g_assert_cmpint(g_unlink(down), ==, 0);
-	click(bar, "reconnect-button");
+	gt_click(bar, "reconnect-button");
 	WAIT_FOR(tsc_source_get_state(lab2) == TSC_SOURCE_CONNECTED,
 		 "the reconnection of lab2");
 	WAIT_FOR(find_session(fx, "pts/9", "lab2") == s9, "pts/9 again");
@@ -1034,8 +770,8 @@ static void remote_body(struct fixture *fx)
 	g_assert_false(gtk_widget_get_visible(bar));
 	feed(&fx->d2, "out 136:9 \\r\\nback\n");
 	g_free(want);
-	want = screen(5,
-		      (const char *const[]){ "remote and live", "back", NULL });
+	want = gt_screen(5, (const char *const[]){ "remote and live", "back",
+						   NULL });
 	assert_text(tsc_session_view_get_terminal(view), want, "after");
 	g_assert_nonnull(tsc_window_get_tile(fx->win, s9));
 	g_assert_cmpuint(count_sessions(fx), ==, 2);
@@ -1070,9 +806,9 @@ static void test_remote(void)
 		     "winsize 136:9 5 30\n"
 		     "session 136:9 900 4242 sh\n"
 		     "out 136:9 remote\n");
-	run_app(&fx, remote_body,
-		(const char *const[]){ "--socket", fx.d1.sock, "--remote",
-				       "lab2", NULL });
+	gt_run_app(&fx.app, &fx.win, remote_body, &fx,
+		   (const char *const[]){ "--socket", fx.d1.sock, "--remote",
+					  "lab2", NULL });
 	fixture_free(&fx);
 	g_clear_pointer(&ssh_dir, g_free);
 }

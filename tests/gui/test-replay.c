@@ -16,16 +16,13 @@
  * $TSC_SHOT_DIR (gui-replay*.png).
  */
 #include <fcntl.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
-#include "tsc-application.h"
+#include "gui-test.h"
 #include "tsc-log.h"
 #include "tsc-replay-view.h"
 
@@ -36,70 +33,20 @@
 
 struct fixture {
 	char *tmp;
-	char *dir, *fifo, *sock, *ctl, *devroot, *state, *record_dir;
-	GPid pid;
+	struct gt_daemon d;
+	char *record_dir;
 	TscApplication *app;
 	TscWindow *win;
-	void (*body)(struct fixture *fx);
 };
 
 static const char *tdtool, *ttyscoped, *ttyscope;
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static gboolean wake(gpointer data)
-{
-	return G_SOURCE_CONTINUE;
-}
-
-#define WAIT_FOR(cond, what)                                                 \
-	do {                                                                 \
-		gint64 end_ =                                                \
-			g_get_monotonic_time() + TIMEOUT_S * G_USEC_PER_SEC; \
-		guint tick_ = g_timeout_add(20, wake, NULL);                 \
-		while (!(cond)) {                                            \
-			if (g_get_monotonic_time() > end_)                   \
-				g_error("timed out waiting for %s", what);   \
-			g_main_context_iteration(NULL, TRUE);                \
-		}                                                            \
-		g_source_remove(tick_);                                      \
-	} while (0)
-
-static void settle(guint ms)
-{
-	gint64 end = g_get_monotonic_time() + ms * 1000;
-	guint tick = g_timeout_add(10, wake, NULL);
-
-	while (g_get_monotonic_time() < end)
-		g_main_context_iteration(NULL, TRUE);
-	g_source_remove(tick);
-}
-
-static GtkWidget *find_widget(GtkWidget *w, const char *name);
-
-static void find_cb(GtkWidget *w, gpointer data)
-{
-	gpointer *ctx = data;
-
-	if (!ctx[1])
-		ctx[1] = find_widget(w, ctx[0]);
-}
-
-static GtkWidget *find_widget(GtkWidget *w, const char *name)
-{
-	gpointer ctx[2] = { (gpointer)name, NULL };
-
-	if (!g_strcmp0(gtk_widget_get_name(w), name))
-		return w;
-	if (GTK_IS_CONTAINER(w))
-		gtk_container_forall(GTK_CONTAINER(w), find_cb, ctx);
-	return ctx[1];
-}
-
 /* The replay views of the window (notebook pages), in order. */
 static GList *replay_views(struct fixture *fx)
 {
-	GtkWidget *nb = find_widget(GTK_WIDGET(fx->win), "notebook");
+	GtkWidget *nb = gt_find_widget(GTK_WIDGET(fx->win), "notebook");
 	GList *list = NULL;
 
 	for (int i = gtk_notebook_get_n_pages(GTK_NOTEBOOK(nb)) - 1; i >= 0;
@@ -113,26 +60,6 @@ static GList *replay_views(struct fixture *fx)
 	return list;
 }
 
-/* The screen vte_terminal_get_text() should give: @rows lines. */
-static char *screen(guint rows, const char *const *lines)
-{
-	GString *s = g_string_new(NULL);
-	guint i = 0;
-
-	for (; lines[i]; i++)
-		g_string_append_printf(s, "%s\n", lines[i]);
-	for (; i < rows; i++)
-		g_string_append_c(s, '\n');
-	return g_string_free(s, FALSE);
-}
-
-static gboolean text_is(TscTerminal *t, const char *want)
-{
-	g_autofree char *have = tsc_terminal_dup_text(t);
-
-	return !g_strcmp0(have, want);
-}
-
 /*
  * VTE parses what it is fed in its own update pass: a screen that is
  * about to change may still show. Only a screen that stays counts.
@@ -142,14 +69,14 @@ static void assert_text(TscTerminal *t, const char *want, const char *what)
 	gint64 end = g_get_monotonic_time() + TIMEOUT_S * G_USEC_PER_SEC;
 
 	for (;;) {
-		if (text_is(t, want)) {
-			settle(150);
-			if (text_is(t, want))
+		if (gt_text_is(t, want)) {
+			gt_settle(150);
+			if (gt_text_is(t, want))
 				break;
 		}
 		if (g_get_monotonic_time() > end)
 			break;
-		settle(20);
+		gt_settle(20);
 	}
 	g_autofree char *have = tsc_terminal_dup_text(t);
 
@@ -160,181 +87,39 @@ static void assert_text(TscTerminal *t, const char *want, const char *what)
 
 #define ASSERT_SCREEN(term, rows, what, ...)                               \
 	do {                                                               \
-		g_autofree char *want_ = screen(                           \
+		g_autofree char *want_ = gt_screen(                        \
 			rows, (const char *const[]){ __VA_ARGS__, NULL }); \
 		assert_text(term, want_, what);                            \
 	} while (0)
-
-static void shot(const char *name)
-{
-	const char *dir = g_getenv("TSC_SHOT_DIR");
-	g_autofree char *path = NULL;
-	g_autoptr(GError) error = NULL;
-	GdkDisplay *display = gdk_display_get_default();
-	GdkSeat *seat = gdk_display_get_default_seat(display);
-	int status;
-
-	gdk_device_warp(gdk_seat_get_pointer(seat),
-			gdk_display_get_default_screen(display), 1279, 799);
-	settle(400);
-	path = g_build_filename(dir ? dir : ".", name, NULL);
-	const char *argv[] = { "import", "-window", "root", path, NULL };
-
-	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL,
-			  NULL, NULL, NULL, &status, &error) ||
-	    !g_spawn_check_wait_status(status, &error))
-		g_error("screenshot %s: %s", name, error->message);
-	g_test_message("screenshot: %s", path);
-}
-
-static void click(GtkWidget *root, const char *name)
-{
-	GtkWidget *w = find_widget(root, name);
-
-	g_assert_nonnull(w);
-	g_assert_true(gtk_widget_is_sensitive(w));
-	gtk_button_clicked(GTK_BUTTON(w));
-}
-
-/* A key press and release on the focused widget @w. */
-static void send_key(GtkWidget *w, guint keyval)
-{
-	GdkWindow *win = gtk_widget_get_window(gtk_widget_get_toplevel(w));
-	GdkDisplay *display = gdk_window_get_display(win);
-	GdkEvent *ev = gdk_event_new(GDK_KEY_PRESS);
-	GdkKeymapKey *keys = NULL;
-	gint n = 0;
-
-	g_assert_true(gtk_widget_is_focus(w));
-	ev->key.window = g_object_ref(win);
-	ev->key.time = GDK_CURRENT_TIME;
-	ev->key.keyval = keyval;
-	gdk_event_set_device(
-		ev,
-		gdk_seat_get_keyboard(gdk_display_get_default_seat(display)));
-	if (gdk_keymap_get_entries_for_keyval(
-		    gdk_keymap_get_for_display(display), keyval, &keys, &n)) {
-		ev->key.hardware_keycode = (guint16)keys[0].keycode;
-		ev->key.group = (guint8)keys[0].group;
-		g_free(keys);
-	}
-	gtk_main_do_event(ev);
-	ev->type = GDK_KEY_RELEASE;
-	gtk_main_do_event(ev);
-	gdk_event_free(ev);
-	settle(50);
-}
-
-static void on_activate(GApplication *app, struct fixture *fx)
-{
-	fx->win = tsc_application_get_window(fx->app);
-	gtk_window_move(GTK_WINDOW(fx->win), 0, 0);
-	gtk_window_resize(GTK_WINDOW(fx->win), 1280, 744);
-	fx->body(fx);
-	g_application_quit(app);
-}
-
-static void run_app(struct fixture *fx, void (*body)(struct fixture *),
-		    const char *const *args)
-{
-	g_autoptr(GPtrArray) argv = g_ptr_array_new();
-	int status;
-
-	g_ptr_array_add(argv, "ttyscope-gui");
-	for (; *args; args++)
-		g_ptr_array_add(argv, (char *)*args);
-	g_ptr_array_add(argv, NULL);
-	fx->body = body;
-	fx->app = tsc_application_new();
-	g_signal_connect_after(fx->app, "activate", G_CALLBACK(on_activate),
-			       fx);
-	status = g_application_run(G_APPLICATION(fx->app), (int)argv->len - 1,
-				   (char **)argv->pdata);
-	g_assert_cmpint(status, ==, 0);
-	g_clear_object(&fx->app);
-}
 
 static void fixture_init(struct fixture *fx)
 {
 	fx->tmp = g_dir_make_tmp("ttyscope-replay-XXXXXX", NULL);
 	g_assert_nonnull(fx->tmp);
-	fx->dir = g_build_filename(fx->tmp, "d", NULL);
-	fx->fifo = g_build_filename(fx->dir, "dev", NULL);
-	fx->sock = g_build_filename(fx->dir, "sock", NULL);
-	fx->ctl = g_build_filename(fx->dir, "ctl", NULL);
-	fx->devroot = g_build_filename(fx->dir, "devroot", NULL);
-	fx->state = g_build_filename(fx->dir, "state", NULL);
+	gt_daemon_init(&fx->d, fx->tmp, "d");
 	fx->record_dir = g_build_filename(fx->tmp, "record", NULL);
 }
 
 static void fixture_free(struct fixture *fx)
 {
-	const char *argv[] = { "rm", "-rf", fx->tmp, NULL };
-	int status;
-
-	if (fx->pid) {
-		kill(fx->pid, SIGTERM);
-		waitpid(fx->pid, &status, 0);
-		g_spawn_close_pid(fx->pid);
-	}
-	g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-		     NULL, NULL, NULL, NULL);
+	gt_daemon_free(&fx->d);
+	gt_rm_rf(fx->tmp);
 	g_free(fx->tmp);
-	g_free(fx->dir);
-	g_free(fx->fifo);
-	g_free(fx->sock);
-	g_free(fx->ctl);
-	g_free(fx->devroot);
-	g_free(fx->state);
 	g_free(fx->record_dir);
-}
-
-static void die_with_parent(gpointer data)
-{
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
 static void daemon_start(struct fixture *fx)
 {
-	g_autoptr(GError) error = NULL;
-	g_autofree char *logs = g_build_filename(fx->dir, "logs", NULL);
-	const char *argv[] = { ttyscoped,   "--foreground", "--device",
-			       fx->fifo,    "--socket",	    fx->sock,
-			       "--log-dir", logs,	    "--fake-control",
-			       fx->ctl,	    "--dev-root",   fx->devroot,
-			       NULL };
-
-	g_autofree char *pts = g_build_filename(fx->devroot, "pts", NULL);
-	g_autofree char *node = g_build_filename(pts, "5", NULL);
-
-	g_assert_cmpint(g_mkdir_with_parents(pts, 0700), ==, 0);
-	g_assert_true(g_file_set_contents(node, "", 0, NULL));
-	g_assert_cmpint(mkfifo(fx->fifo, 0600), ==, 0);
-	if (!g_spawn_async(NULL, (char **)argv, NULL,
-			   G_SPAWN_DO_NOT_REAP_CHILD |
-				   G_SPAWN_STDOUT_TO_DEV_NULL,
-			   die_with_parent, NULL, &fx->pid, &error))
-		g_error("cannot start ttyscoped: %s", error->message);
-	WAIT_FOR(g_file_test(fx->sock, G_FILE_TEST_EXISTS), "the socket");
+	gt_daemon_prepare(&fx->d, 5, 5);
+	gt_daemon_start(&fx->d, ttyscoped);
 }
 
 /* Feed tdtool gen lines; record N is stamped @base_s + N ms. */
 static void feed(struct fixture *fx, guint64 base_s, const char *lines)
 {
-	g_autoptr(GSubprocessLauncher)
-		l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE);
-	g_autoptr(GSubprocess) p = NULL;
-	g_autoptr(GError) error = NULL;
 	g_autofree char *t = g_strdup_printf("%" G_GUINT64_FORMAT, base_s);
 
-	g_subprocess_launcher_setenv(l, "TDSTATE", fx->state, TRUE);
-	g_subprocess_launcher_setenv(l, "TDTIME", t, TRUE);
-	g_subprocess_launcher_set_stdout_file_path(l, fx->fifo);
-	p = g_subprocess_launcher_spawn(l, &error, tdtool, "gen", NULL);
-	g_assert_no_error(error);
-	g_subprocess_communicate_utf8(p, lines, NULL, NULL, NULL, &error);
-	g_assert_no_error(error);
-	g_assert_true(g_subprocess_get_successful(p));
+	gt_feed(&fx->d, tdtool, t, TRUE, lines);
 }
 
 /* ---- recordings the tests write --------------------------------------------- */
@@ -426,8 +211,9 @@ static double cpu_seconds(void)
 
 /* ---- /replay/log ---------------------------------------------------------- */
 
-static void log_body(struct fixture *fx)
+static void log_body(gpointer data)
 {
+	struct fixture *fx = data;
 	g_autoptr(GList) views = replay_views(fx);
 	TscReplayView *v;
 	TscTerminal *term;
@@ -446,11 +232,11 @@ static void log_body(struct fixture *fx)
 	g_assert_true(tsc_replay_view_get_playing(v));
 
 	/* the keys: + doubles the speed, - halves it, space pauses */
-	send_key(GTK_WIDGET(term), GDK_KEY_plus);
+	gt_send_key(GTK_WIDGET(term), GDK_KEY_plus);
 	g_assert_cmpfloat(tsc_replay_view_get_speed(v), ==, 2);
-	send_key(GTK_WIDGET(term), GDK_KEY_plus);
-	send_key(GTK_WIDGET(term), GDK_KEY_plus);
-	send_key(GTK_WIDGET(term), GDK_KEY_minus);
+	gt_send_key(GTK_WIDGET(term), GDK_KEY_plus);
+	gt_send_key(GTK_WIDGET(term), GDK_KEY_plus);
+	gt_send_key(GTK_WIDGET(term), GDK_KEY_minus);
 	g_assert_cmpfloat(tsc_replay_view_get_speed(v), ==, 4);
 	tsc_replay_view_set_speed(v, 16);
 	g_assert_cmpfloat(tsc_replay_view_get_speed(v), ==, 16);
@@ -478,7 +264,8 @@ static void log_body(struct fixture *fx)
 	ASSERT_SCREEN(term, 6, "seek back to 5.2 s", "fresh", "four");
 	/* the timeline seeks too, in both directions */
 	gtk_range_set_value(
-		GTK_RANGE(find_widget(GTK_WIDGET(v), "replay-timeline")), 1.0);
+		GTK_RANGE(gt_find_widget(GTK_WIDGET(v), "replay-timeline")),
+		1.0);
 	g_assert_cmpuint(tsc_replay_view_get_position(v), ==, 1000 * MS);
 	ASSERT_SCREEN(term, 6, "timeline at 1 s", "one", "two");
 	g_assert_false(tsc_replay_view_get_playing(v));
@@ -486,9 +273,9 @@ static void log_body(struct fixture *fx)
 	/* step from the start: the first output, then the next */
 	tsc_replay_view_seek(v, 0);
 	ASSERT_SCREEN(term, 6, "at the start", "");
-	send_key(GTK_WIDGET(term), GDK_KEY_period);
+	gt_send_key(GTK_WIDGET(term), GDK_KEY_period);
 	ASSERT_SCREEN(term, 6, "one step", "one");
-	click(GTK_WIDGET(v), "replay-step");
+	gt_click(GTK_WIDGET(v), "replay-step");
 	ASSERT_SCREEN(term, 6, "two steps", "one", "two");
 	g_assert_cmpuint(tsc_replay_view_get_shown(v), ==, 4);
 	g_assert_false(tsc_replay_view_get_playing(v));
@@ -497,7 +284,7 @@ static void log_body(struct fixture *fx)
 	g_assert_true(tsc_replay_view_search(v, "three", FALSE));
 	g_assert_cmpuint(tsc_replay_view_get_shown(v), ==, 7);
 	ASSERT_SCREEN(term, 6, "search three", "cleared", "three");
-	entry = find_widget(GTK_WIDGET(v), "replay-search");
+	entry = gt_find_widget(GTK_WIDGET(v), "replay-search");
 	gtk_entry_set_text(GTK_ENTRY(entry), "e\n");
 	WAIT_FOR(tsc_replay_view_get_shown(v) == 3, "the first hit of e\\n");
 	g_signal_emit_by_name(entry, "activate");
@@ -509,7 +296,7 @@ static void log_body(struct fixture *fx)
 	g_assert_cmpuint(tsc_replay_view_get_shown(v), ==, 3); /* one */
 	g_assert_false(tsc_replay_view_search(v, "haystack", TRUE));
 	g_assert_true(gtk_widget_get_visible(
-		find_widget(GTK_WIDGET(v), "replay-notice")));
+		gt_find_widget(GTK_WIDGET(v), "replay-notice")));
 
 	/* markers from the log: on the timeline and in the list */
 	g_assert_cmpuint(tsc_replay_view_get_n_marks(v), ==, 2);
@@ -518,7 +305,7 @@ static void log_body(struct fixture *fx)
 	g_assert_cmpstr(tsc_replay_view_get_mark(v, 1, &at), ==,
 			"the end is near");
 	g_assert_cmpuint(at, ==, 5500 * MS);
-	list = find_widget(GTK_WIDGET(v), "replay-marks");
+	list = gt_find_widget(GTK_WIDGET(v), "replay-marks");
 	g_assert_true(gtk_widget_is_visible(list));
 	rows = gtk_container_get_children(GTK_CONTAINER(list));
 	g_assert_cmpuint(g_list_length(rows), ==, 2);
@@ -528,32 +315,36 @@ static void log_body(struct fixture *fx)
 	gtk_widget_activate(rows->next->data);
 	ASSERT_SCREEN(term, 6, "marker 2", "fresh", "four");
 	gtk_entry_set_text(GTK_ENTRY(entry), "");
-	shot("gui-replay.png");
+	gt_shot("gui-replay.png");
 
 	/* paused: no timer runs, the CPU stays idle */
 	g_assert_false(tsc_replay_view_get_playing(v));
-	settle(300);
+	gt_settle(300);
 	cpu = cpu_seconds();
-	settle(1000);
+	gt_settle(1000);
 	cpu = cpu_seconds() - cpu;
 	g_test_message("CPU while paused: %.3f s in 1 s", cpu);
 	g_assert_cmpfloat(cpu, <, 0.05);
 
-	/* space plays from the marker on to the end */
-	send_key(GTK_WIDGET(term), GDK_KEY_space);
+	/*
+	 * space plays from the marker on to the end, at 1x: 1 s, so that
+	 * playing is seen even on a loaded machine
+	 */
+	tsc_replay_view_set_speed(v, 1);
+	gt_send_key(GTK_WIDGET(term), GDK_KEY_space);
 	g_assert_true(tsc_replay_view_get_playing(v));
 	WAIT_FOR(!tsc_replay_view_get_playing(v), "the end again");
 	ASSERT_SCREEN(term, 6, "the end again", "fresh", "four",
 		      "a needle here");
 	/* at the end, play starts over */
-	click(GTK_WIDGET(v), "replay-play");
+	gt_click(GTK_WIDGET(v), "replay-play");
 	g_assert_true(tsc_replay_view_get_playing(v));
 	g_assert_cmpuint(tsc_replay_view_get_position(v), <, 500 * MS);
 	tsc_replay_view_pause(v);
 	tsc_replay_view_search(v, "needle", FALSE);
 	gtk_entry_set_text(GTK_ENTRY(entry), "needle");
-	settle(300);
-	shot("gui-replay-search.png");
+	gt_settle(300);
+	gt_shot("gui-replay-search.png");
 }
 
 static void test_log(void)
@@ -564,14 +355,16 @@ static void test_log(void)
 	fixture_init(&fx);
 	path = g_build_filename(fx.tmp, "carol.tsl", NULL);
 	write_log(path);
-	run_app(&fx, log_body, (const char *const[]){ "--replay", path, NULL });
+	gt_run_app(&fx.app, &fx.win, log_body, &fx,
+		   (const char *const[]){ "--replay", path, NULL });
 	fixture_free(&fx);
 }
 
 /* ---- /replay/imports ---------------------------------------------------------- */
 
-static void imports_body(struct fixture *fx)
+static void imports_body(gpointer data)
 {
+	struct fixture *fx = data;
 	g_autoptr(GList) views = replay_views(fx);
 	TscReplayView *cast, *script;
 
@@ -595,7 +388,7 @@ static void imports_body(struct fixture *fx)
 	tsc_replay_view_seek(cast, 800 * MS);
 	ASSERT_SCREEN(tsc_replay_view_get_terminal(cast), 4,
 		      "asciicast at 0.8 s", "hello from");
-	shot("gui-replay-cast.png");
+	gt_shot("gui-replay-cast.png");
 
 	/* what cannot be played says why, and opens no tab */
 	{
@@ -654,8 +447,8 @@ static void test_imports(void)
 	/* found as "timing" next to "typescript" */
 	timing_path = g_build_filename(tdir, "timing", NULL);
 	g_assert_true(g_file_set_contents(timing_path, timing, -1, NULL));
-	run_app(&fx, imports_body,
-		(const char *const[]){ "--replay", tpath, cpath, NULL });
+	gt_run_app(&fx.app, &fx.win, imports_body, &fx,
+		   (const char *const[]){ "--replay", tpath, cpath, NULL });
 	fixture_free(&fx);
 }
 
@@ -671,32 +464,10 @@ static TscSession *find_session(struct fixture *fx, const char *tty)
 	return NULL;
 }
 
-static char *find_log(const char *dir)
-{
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	if (!d)
-		return NULL;
-	while ((name = g_dir_read_name(d))) {
-		g_autofree char *path = g_build_filename(dir, name, NULL);
-		char *found;
-
-		if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
-			found = find_log(path);
-			if (found)
-				return found;
-		} else if (g_str_has_suffix(name, ".pts-5")) {
-			return g_steal_pointer(&path);
-		}
-	}
-	return NULL;
-}
-
 /* The log's records as "TYPE text" lines (OUT and MARK with their text). */
 static char *dump_log(const char *dir, gboolean *closed)
 {
-	g_autofree char *path = find_log(dir);
+	g_autofree char *path = gt_find_file(dir, g_str_has_suffix, ".pts-5");
 	struct tsc_log_reader *lr;
 	struct tsc_log_stats st = { 0 };
 	struct tsc_rec rec;
@@ -726,8 +497,9 @@ static char *dump_log(const char *dir, gboolean *closed)
 	return g_string_free(s, FALSE);
 }
 
-static void timeshift_body(struct fixture *fx)
+static void timeshift_body(gpointer data)
 {
+	struct fixture *fx = data;
 	TscSession *s;
 	TscSessionView *view;
 	TscReplayView *rw;
@@ -760,12 +532,12 @@ static void timeshift_body(struct fixture *fx)
 	accels = gtk_application_get_accels_for_action(GTK_APPLICATION(fx->app),
 						       "win.mark");
 	g_assert_cmpstr(accels[0], ==, "<Primary>m");
-	entry = find_widget(GTK_WIDGET(view), "mark-entry");
+	entry = gt_find_widget(GTK_WIDGET(view), "mark-entry");
 	gtk_entry_set_text(GTK_ENTRY(entry), "build failed");
 	g_action_group_activate_action(G_ACTION_GROUP(fx->win), "mark", NULL);
 	g_assert_cmpstr(gtk_entry_get_text(GTK_ENTRY(entry)), ==, "");
-	g_assert_cmpstr(gtk_label_get_text(GTK_LABEL(
-				find_widget(GTK_WIDGET(view), "notice-label"))),
+	g_assert_cmpstr(gtk_label_get_text(GTK_LABEL(gt_find_widget(
+				GTK_WIDGET(view), "notice-label"))),
 			==, "Marker set in the session’s log");
 
 	/* a minute later the screen is cleared */
@@ -775,16 +547,16 @@ static void timeshift_body(struct fixture *fx)
 		      "new output");
 
 	/* rewind: the recent past, from its start, while it goes on */
-	click(GTK_WIDGET(view), "rewind-button");
+	gt_click(GTK_WIDGET(view), "rewind-button");
 	rw = tsc_session_view_get_rewind(view);
 	g_assert_nonnull(rw);
-	stack = find_widget(GTK_WIDGET(view), "view-stack");
+	stack = gt_find_widget(GTK_WIDGET(view), "view-stack");
 	g_assert_true(gtk_stack_get_visible_child(GTK_STACK(stack)) ==
 		      GTK_WIDGET(rw));
 	g_assert_false(gtk_widget_get_visible(
-		find_widget(GTK_WIDGET(view), "rewind-button")));
+		gt_find_widget(GTK_WIDGET(view), "rewind-button")));
 	g_assert_true(gtk_widget_get_visible(
-		find_widget(GTK_WIDGET(view), "live-button")));
+		gt_find_widget(GTK_WIDGET(view), "live-button")));
 	g_assert_cmpuint(tsc_replay_view_get_n_marks(rw), ==, 1);
 	g_assert_cmpstr(tsc_replay_view_get_mark(rw, 0, &at), ==,
 			"build failed");
@@ -812,15 +584,15 @@ static void timeshift_body(struct fixture *fx)
 	tsc_replay_view_seek(rw, 100 * MS);
 	ASSERT_SCREEN(tsc_replay_view_get_terminal(rw), 5, "back again",
 		      "$ make", "old output");
-	shot("gui-replay-timeshift.png");
+	gt_shot("gui-replay-timeshift.png");
 
 	/* Live: the current screen again */
-	click(GTK_WIDGET(view), "live-button");
+	gt_click(GTK_WIDGET(view), "live-button");
 	g_assert_null(tsc_session_view_get_rewind(view));
 	g_assert_cmpstr(gtk_stack_get_visible_child_name(GTK_STACK(stack)), ==,
 			"live");
 	g_assert_true(gtk_widget_get_visible(
-		find_widget(GTK_WIDGET(view), "rewind-button")));
+		gt_find_widget(GTK_WIDGET(view), "rewind-button")));
 	ASSERT_SCREEN(live, 5, "live again", "$ make again", "new output",
 		      "still running");
 
@@ -835,7 +607,7 @@ static void timeshift_body(struct fixture *fx)
 			"OUT still running\r\n\nCLOSE\n");
 
 	/* ttyscope replay --text takes the log, the marker ignored */
-	path = find_log(fx->record_dir);
+	path = gt_find_file(fx->record_dir, g_str_has_suffix, ".pts-5");
 	{
 		const char *argv[] = { ttyscope, "replay", "--text", path,
 				       NULL };
@@ -855,16 +627,15 @@ static void test_timeshift(void)
 	struct fixture fx = { 0 };
 
 	fixture_init(&fx);
-	g_assert_cmpint(g_mkdir_with_parents(fx.dir, 0700), ==, 0);
 	daemon_start(&fx);
 	feed(&fx, 1767323045,
 	     "open 136:5 pts/5\n"
 	     "winsize 136:5 5 30\n"
 	     "session 136:5 500 0 bash\n"
 	     "out 136:5 $\\smake\\r\\nold\\soutput\\r\\n\n");
-	run_app(&fx, timeshift_body,
-		(const char *const[]){ "--socket", fx.sock, "--record",
-				       fx.record_dir, NULL });
+	gt_run_app(&fx.app, &fx.win, timeshift_body, &fx,
+		   (const char *const[]){ "--socket", fx.d.sock, "--record",
+					  fx.record_dir, NULL });
 	fixture_free(&fx);
 }
 

@@ -22,7 +22,7 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
-#include "tsc-application.h"
+#include "gui-test.h"
 
 #define TIMEOUT_S 20
 
@@ -30,53 +30,7 @@ struct fixture {
 	char *tmp;
 	TscApplication *app;
 	TscWindow *win;
-	void (*body)(struct fixture *fx);
 };
-
-static gboolean wake(gpointer data)
-{
-	return G_SOURCE_CONTINUE;
-}
-
-/* Run the main loop until @cond holds; fail after TIMEOUT_S. */
-#define WAIT_FOR(cond, what)                                                 \
-	do {                                                                 \
-		gint64 end_ =                                                \
-			g_get_monotonic_time() + TIMEOUT_S * G_USEC_PER_SEC; \
-		guint tick_ = g_timeout_add(20, wake, NULL);                 \
-		while (!(cond)) {                                            \
-			if (g_get_monotonic_time() > end_)                   \
-				g_error("timed out waiting for %s", what);   \
-			g_main_context_iteration(NULL, TRUE);                \
-		}                                                            \
-		g_source_remove(tick_);                                      \
-	} while (0)
-
-static void settle(guint ms)
-{
-	gint64 end = g_get_monotonic_time() + ms * 1000;
-	guint tick = g_timeout_add(10, wake, NULL);
-
-	while (g_get_monotonic_time() < end)
-		g_main_context_iteration(NULL, TRUE);
-	g_source_remove(tick);
-}
-
-static void shot(const char *name)
-{
-	const char *dir = g_getenv("TSC_SHOT_DIR");
-	g_autofree char *path = g_build_filename(dir ? dir : ".", name, NULL);
-	const char *argv[] = { "import", "-window", "root", path, NULL };
-	g_autoptr(GError) error = NULL;
-	int status;
-
-	settle(400);
-	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL,
-			  NULL, NULL, NULL, &status, &error) ||
-	    !g_spawn_check_wait_status(status, &error))
-		g_error("screenshot %s: %s", name, error->message);
-	g_test_message("screenshot: %s", path);
-}
 
 /* Does @s hold a double-width (CJK) character? */
 static gboolean has_wide_char(const char *s)
@@ -154,42 +108,26 @@ static GtkMenuButton *menu_button_for(TscWindow *win, const char *action)
 
 /* ---- the application ------------------------------------------------------ */
 
-static void on_activate(GApplication *app, struct fixture *fx)
-{
-	fx->win = tsc_application_get_window(fx->app);
-	gtk_window_move(GTK_WINDOW(fx->win), 0, 0);
-	gtk_window_resize(GTK_WINDOW(fx->win), 1280, 744);
-	fx->body(fx);
-	g_application_quit(app);
-}
-
-static void run_app(void (*body)(struct fixture *))
+static void run_app(void (*body)(gpointer data))
 {
 	struct fixture fx = { 0 };
 	g_autofree char *sock = NULL;
-	int status;
 
 	fx.tmp = g_dir_make_tmp("ttyscope-locale-XXXXXX", NULL);
 	g_assert_nonnull(fx.tmp);
 	/* nothing listens there: the window shows it is disconnected */
 	sock = g_build_filename(fx.tmp, "no-daemon.sock", NULL);
-	const char *argv[] = { "ttyscope-gui", "--socket", sock, NULL };
-
-	fx.body = body;
-	fx.app = tsc_application_new();
-	g_signal_connect_after(fx.app, "activate", G_CALLBACK(on_activate),
-			       &fx);
-	status = g_application_run(G_APPLICATION(fx.app), 3, (char **)argv);
-	g_assert_cmpint(status, ==, 0);
-	g_clear_object(&fx.app);
+	gt_run_app(&fx.app, &fx.win, body, &fx,
+		   (const char *const[]){ "--socket", sock, NULL });
 	g_rmdir(fx.tmp);
 	g_free(fx.tmp);
 }
 
 /* ---- /i18n/window ---------------------------------------------------------- */
 
-static void window_body(struct fixture *fx)
+static void window_body(gpointer data)
 {
+	struct fixture *fx = data;
 	const char *lang = g_getenv("LANGUAGE");
 	GtkWidget *bar = gtk_window_get_titlebar(GTK_WINDOW(fx->win));
 	const char *quit = g_dgettext(GETTEXT_PACKAGE, "_Quit");
@@ -268,9 +206,9 @@ static void window_body(struct fixture *fx)
 				 gtk_menu_button_get_popover(primary))),
 		 "the main menu");
 	name = g_strdup_printf("gui-%s.png", lang);
-	shot(name);
+	gt_shot_keep_pointer(name);
 	gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(primary), FALSE);
-	settle(200);
+	gt_settle(200);
 }
 
 static void test_window(void)
@@ -280,8 +218,9 @@ static void test_window(void)
 
 /* ---- /gui/shortcuts -------------------------------------------------------- */
 
-static void shortcuts_body(struct fixture *fx)
+static void shortcuts_body(gpointer data)
 {
+	struct fixture *fx = data;
 	GtkApplication *app = GTK_APPLICATION(fx->app);
 	GtkShortcutsWindow *overlay = gtk_application_window_get_help_overlay(
 		GTK_APPLICATION_WINDOW(fx->win));
