@@ -9,6 +9,10 @@
  * timerfd (flush of compressed logs, retry of an absent device). Clients
  * have non-blocking sockets and bounded output queues; a client that does
  * not read loses records (and gets a LOSS record), never delays logging.
+ *
+ * The device is consumed through a mapping of its buffer when the module
+ * offers one (docs/IOCTL.md, "Mapping the buffer"): records are handled in
+ * place and released in batches; anything else is read().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -122,6 +127,12 @@ static struct {
 	int dev_fd;
 	bool dev_is_file, dev_eof, dev_waiting_reported;
 	struct tsc_reader *reader;
+	/* mapped buffer of the device, or NULL: read() through @reader */
+	struct ttyscope_mmap_ctl *map_ctl;
+	const uint8_t *map_ring;
+	uint32_t map_size, map_tail;
+	size_t map_ctl_len, map_ring_len;
+	uint8_t *map_copy; /* a record that wraps, TSC_REC_MAX_SIZE bytes */
 	struct tsc_control ctl;
 	int listen_fd, sig_fd, timer_fd;
 	gid_t gid;
@@ -1238,13 +1249,76 @@ static void handle_record(const struct tsc_rec *rec)
 		tty_free(t);
 }
 
+static void device_unmap(void)
+{
+	if (d.map_ring)
+		munmap((void *)d.map_ring, d.map_ring_len);
+	if (d.map_ctl)
+		munmap(d.map_ctl, d.map_ctl_len);
+	free(d.map_copy);
+	d.map_ring = NULL;
+	d.map_ctl = NULL;
+	d.map_copy = NULL;
+}
+
 static void device_close(void)
 {
+	device_unmap();
 	tsc_reader_free(d.reader);
 	d.reader = NULL;
 	if (d.dev_fd >= 0)
 		close(d.dev_fd);
 	d.dev_fd = -1;
+}
+
+/*
+ * Map the control page and the ring of the device. Returns 0, or -errno
+ * with nothing mapped; *@ret_switched is set when a mapping succeeded
+ * before the failure (the reader is then switched over and read() fails).
+ */
+static int device_map(bool *ret_switched)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint32_t size;
+	void *p;
+	int r;
+
+	*ret_switched = false;
+	d.map_ctl_len = (size_t)page;
+	p = mmap(NULL, d.map_ctl_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 d.dev_fd, TTYSCOPE_MMAP_CTL);
+	if (p == MAP_FAILED)
+		return -errno;
+	*ret_switched = true;
+	d.map_ctl = p;
+	size = d.map_ctl->size;
+	if (size < TTYSCOPE_BUF_MIN || size > TTYSCOPE_BUF_MAX ||
+	    (size & (size - 1))) {
+		r = -EPROTO;
+		goto err_unmap;
+	}
+	d.map_size = size;
+	d.map_ring_len =
+		((size_t)size + (size_t)page - 1) / (size_t)page * (size_t)page;
+	p = mmap(NULL, d.map_ring_len, PROT_READ, MAP_SHARED, d.dev_fd,
+		 TTYSCOPE_MMAP_DATA);
+	if (p == MAP_FAILED) {
+		r = -errno;
+		goto err_unmap;
+	}
+	d.map_ring = p;
+	d.map_copy = malloc(TSC_REC_MAX_SIZE);
+	if (!d.map_copy) {
+		r = -ENOMEM;
+		goto err_unmap;
+	}
+	/* where read() would have gone on: nothing was read yet */
+	d.map_tail = __atomic_load_n(&d.map_ctl->tail, __ATOMIC_RELAXED);
+	return 0;
+
+err_unmap:
+	device_unmap();
+	return r;
 }
 
 /* Open the device; a missing module is waited for, reported once. */
@@ -1253,11 +1327,20 @@ static int device_open(void)
 	struct tsc_reader_options ro = { .flags = TSC_READER_RESYNC };
 	struct stat st;
 	int flags = O_RDONLY;
+	bool switched = false;
 	int r;
 
-	if (stat(d.device, &st) == 0 && S_ISFIFO(st.st_mode))
-		flags = O_RDWR; /* never sees EOF when a writer leaves */
+	if (stat(d.device, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
+		flags = O_RDWR; /* a FIFO never sees EOF when a writer leaves;
+				 * mapping the device takes O_RDWR */
+reopen:
 	d.dev_fd = open(d.device, flags | O_NONBLOCK | O_CLOEXEC);
+	if (d.dev_fd < 0 && flags == O_RDWR && S_ISCHR(st.st_mode) &&
+	    (errno == EACCES || errno == EPERM || errno == EROFS)) {
+		flags = O_RDONLY; /* may read, not map: read() it */
+		goto reopen;
+	}
 	if (d.dev_fd < 0) {
 		r = -errno;
 		if (!d.dev_waiting_reported)
@@ -1268,6 +1351,23 @@ static int device_open(void)
 		return r;
 	}
 	d.dev_is_file = fstat(d.dev_fd, &st) == 0 && S_ISREG(st.st_mode);
+	if (!d.dev_is_file && !switched) {
+		r = device_map(&switched);
+		if (r == 0) {
+			msg(LOG_INFO,
+			    _("reading '%s' through a mapped buffer of %u KiB"),
+			    d.device, d.map_size >> 10);
+		} else {
+			msg(LOG_DEBUG, _("cannot map '%s': %s; using read()"),
+			    d.device, strerror(-r));
+			if (switched) {
+				/* read() is refused now: start afresh */
+				close(d.dev_fd);
+				d.dev_fd = -1;
+				goto reopen;
+			}
+		}
+	}
 	r = tsc_reader_new(d.dev_fd, &ro, &d.reader);
 	if (r < 0) {
 		device_close();
@@ -1285,10 +1385,47 @@ static int device_open(void)
 	return 0;
 }
 
+/*
+ * Handle the records queued in the mapped buffer, in place, then release
+ * them. Malformed bytes are skipped to the next valid record, as the
+ * reader does with TSC_READER_RESYNC.
+ */
+static void device_read_mapped(void)
+{
+	uint32_t head = __atomic_load_n(&d.map_ctl->head, __ATOMIC_ACQUIRE);
+	uint32_t tail = d.map_tail;
+	struct tsc_rec rec;
+
+	for (int i = 0; i < 4096 && tail != head; i++) {
+		int r = tsc_ring_next(d.map_ring, d.map_size, tail, head,
+				      d.map_copy, &rec);
+
+		if (r == 1) {
+			handle_record(&rec);
+			tail += TSC_REC_HDR_SIZE + rec.hdr.len;
+		} else if (r == -EBADMSG || r == -ENODATA) {
+			tail = tsc_ring_resync(d.map_ring, d.map_size, tail,
+					       head);
+		} else {
+			msg(LOG_ERR, _("cannot read '%s': %s"), d.device,
+			    strerror(-r));
+			device_close();
+			return;
+		}
+	}
+	d.map_tail = tail;
+	/* the kernel may reuse the bytes before tail from now on */
+	__atomic_store_n(&d.map_ctl->tail, tail, __ATOMIC_RELEASE);
+}
+
 static void device_read(void)
 {
 	struct tsc_rec rec;
 
+	if (d.map_ctl) {
+		device_read_mapped();
+		return;
+	}
 	for (int i = 0; i < 4096; i++) {
 		int r = tsc_reader_next(d.reader, &rec);
 

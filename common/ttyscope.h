@@ -28,5 +28,6 @@
 #include "tsc-record.h"
 #include "tsc-recording.h"
 #include "tsc-replay.h"
+#include "tsc-ring.h"
 
 #endif /* TTYSCOPE_LIB_H */

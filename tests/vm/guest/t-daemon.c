@@ -10,7 +10,7 @@
  *   login  canonical; a password read with ECHO off; UTF-8, colours; resize
  *   raw    as nobody, cfmakeraw: all 256 byte values both ways, invalid
  *          UTF-8, characters split across writes; resize
- *   shell  canonical; line editing (DEL), an OSC title, 160 KiB of output,
+ *   shell  canonical; line editing (DEL), an OSC title, 1.3 MB of output,
  *          a lone CR, and a CR LF written (CR CR LF on the screen)
  *   victim operated through the socket (below), ended by HANGUP
  *   idle   no session; still open when the daemon stops
@@ -23,6 +23,9 @@
  * are not echoed; INJECT reaches it; UNBLOCK restores typing; HANGUP kills
  * the session leader with SIGHUP. Each is audited with the operator's uid.
  * SIGTERM: the daemon exits 0 and removes the socket.
+ * Device: the daemon maps its buffer of /dev/rpl (control page and ring,
+ * and says so), consumes more records than the ring holds (so they wrap
+ * around its end), and every check above holds on records consumed that way.
  * Logs: directories 0700, files 0600; exactly one file per session, named
  * %u/%Y%m%d.%H%M%S.%t (.1, .2 ... for equal names, in OPEN order); header
  * (tty, user, uid, host, start); the records are the ones this test read
@@ -455,7 +458,8 @@ static int prog_shell(int fd, int aux)
 	c_line(fd, "hello w\xc3\xb6rld\n", "shell");
 	c_puts(fd, "\x1b]0;shell title\x07You typed: hello w\xc3\xb6rld\n$ ");
 	c_line(fd, "cat big\n", "shell");
-	for (int i = 0; i < 2500; i++) {
+	/* with the record headers, more than the daemon's 1 MiB ring */
+	for (int i = 0; i < 20000; i++) {
 		int n = snprintf(line, sizeof(line),
 				 "%04d \xc3\x9cn\xc3\xaf"
 				 "c\xc3\xb6"
@@ -556,6 +560,60 @@ static bool has_rpl_open(pid_t pid)
 	}
 	closedir(d);
 	return found;
+}
+
+/*
+ * Number of mappings of /dev/rpl in @pid, and whether one of them is
+ * writable (the control page).
+ */
+static unsigned int rpl_mappings(pid_t pid, bool *ret_writable)
+{
+	char path[64], line[512];
+	unsigned int n = 0;
+	FILE *f;
+
+	*ret_writable = false;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "r");
+	CHECK(f, "open %s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		char perms[8], file[256] = "";
+		int got =
+			sscanf(line, "%*s %7s %*s %*s %*s %255s", perms, file);
+
+		if (got < 1 || strcmp(file, RPL_PATH))
+			continue;
+		n++;
+		if (perms[1] == 'w')
+			*ret_writable = true;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * The daemon consumes /dev/rpl through the mapped buffer: it says so, and
+ * its address space holds the control page (writable) and the ring.
+ */
+static void check_daemon_mapped(void)
+{
+	uint64_t deadline = mono_ns() + 10000000000ull;
+	bool writable;
+	unsigned int n;
+
+	/* it maps the device before it says it started */
+	while (!file_has(DAEMON_ERR, "started; logs in")) {
+		DCHECK(mono_ns() < deadline, "ttyscoped did not start in 10 s");
+		sleep_ms(20);
+	}
+	n = rpl_mappings(daemon_pid, &writable);
+	DCHECK(file_has(DAEMON_ERR, "reading '" RPL_PATH
+				    "' through a mapped buffer of 1024 KiB"),
+	       "ttyscoped did not report mapping %s", RPL_PATH);
+	DCHECK(n == 2 && writable,
+	       "ttyscoped has %u mappings of %s (writable: %d), expected 2", n,
+	       RPL_PATH, writable);
+	t_log("ok: ttyscoped reads %s through its mapped buffer", RPL_PATH);
 }
 
 static void daemon_start(void)
@@ -2176,6 +2234,7 @@ int main(void)
 	struct ttyscope_tty_info *pre;
 	struct group *gr;
 	uint32_t npre;
+	size_t stream_at_start, consumed;
 	int st;
 
 	t_init("t-daemon", 280);
@@ -2190,6 +2249,10 @@ int main(void)
 	rs_start(rs);
 	pre = tsc_list_all(rs->fd, &npre);
 	daemon_start();
+	check_daemon_mapped();
+	rs_lock(rs);
+	stream_at_start = rs->raw_len;
+	rs_unlock(rs);
 	check_socket_access();
 
 	run_login(&login);
@@ -2214,6 +2277,15 @@ int main(void)
 		free(v);
 		conn_close(c);
 	}
+	/* all of these were queued in the daemon's ring after it mapped it */
+	rs_lock(rs);
+	consumed = rs->raw_len - stream_at_start;
+	rs_unlock(rs);
+	DCHECK(consumed > TTYSCOPE_BUF_DEFAULT,
+	       "the daemon consumed only %zu bytes of records, less than its ring",
+	       consumed);
+	t_log("ok: ttyscoped consumed %zu bytes of records through its %u KiB ring",
+	      consumed, TTYSCOPE_BUF_DEFAULT >> 10);
 	DCHECK(kill(daemon_pid, SIGTERM) == 0, "kill: %s", strerror(errno));
 	st = wait_child(daemon_pid, 10000, "ttyscoped after SIGTERM");
 	DCHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
