@@ -277,12 +277,6 @@ static void tsc_sample(struct ttyscope_state *st)
 	pgrp = get_pid(tty->ctrl.pgrp);
 	spin_unlock_irqrestore(&tty->ctrl.lock, flags);
 
-	/* winsize_mutex cannot be taken here; a torn read is corrected later */
-	ws.ws_row = data_race(tty->winsize.ws_row);
-	ws.ws_col = data_race(tty->winsize.ws_col);
-	ws.ws_xpixel = data_race(tty->winsize.ws_xpixel);
-	ws.ws_ypixel = data_race(tty->winsize.ws_ypixel);
-
 	spin_lock(&st->meta_lock);
 	WRITE_ONCE(st->session_hint, sid);
 	WRITE_ONCE(st->pgrp_hint, pgrp);
@@ -328,6 +322,15 @@ static void tsc_sample(struct ttyscope_state *st)
 		ttyscope_emit(st, TTYSCOPE_REC_SESSION, 0, &ses, sizeof(ses),
 			      NULL, 0);
 	}
+	/*
+	 * Read under meta_lock, so that a sampler delayed since its check
+	 * cannot report an older size after a newer one. winsize_mutex
+	 * cannot be taken here; a torn read is corrected by the next sample.
+	 */
+	ws.ws_row = data_race(tty->winsize.ws_row);
+	ws.ws_col = data_race(tty->winsize.ws_col);
+	ws.ws_xpixel = data_race(tty->winsize.ws_xpixel);
+	ws.ws_ypixel = data_race(tty->winsize.ws_ypixel);
 	if (memcmp(&ws, &st->ws, sizeof(ws))) {
 		st->ws = ws;
 		rws.rows = cpu_to_le16(ws.ws_row);
