@@ -35,57 +35,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
+#include "vport.h"
 
 static void die(const char *what)
 {
 	fprintf(stderr, "typist: %s: %s\n", what, strerror(errno));
 	exit(1);
-}
-
-static int open_port(const char *name)
-{
-	char path[300], have[128];
-
-	for (int tries = 0; tries < 300; tries++) {
-		DIR *d = opendir("/sys/class/virtio-ports");
-		struct dirent *e;
-
-		while (d && (e = readdir(d))) {
-			FILE *f;
-			int found = 0;
-
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path),
-				 "/sys/class/virtio-ports/%s/name", e->d_name);
-			f = fopen(path, "r");
-			if (!f)
-				continue;
-			if (fgets(have, sizeof(have), f)) {
-				have[strcspn(have, "\n")] = 0;
-				found = !strcmp(have, name);
-			}
-			fclose(f);
-			if (found) {
-				snprintf(path, sizeof(path), "/dev/%s",
-					 e->d_name);
-				closedir(d);
-				return open(path,
-					    O_RDWR | O_NONBLOCK | O_CLOEXEC);
-			}
-		}
-		if (d)
-			closedir(d);
-		msleep(100);
-	}
-	errno = ENOENT;
-	return -1;
 }
 
 static pid_t login(int uid, int *master)
@@ -210,7 +165,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	port = open_port(argv[optind]);
+	port = vport_open(argv[optind]);
 	if (port < 0)
 		die(argv[optind]);
 	shell = login(uid, &master);

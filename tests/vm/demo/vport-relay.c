@@ -31,52 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-/* /dev/vportNpM of the port named @name, waiting up to 30 s for it. */
-static int open_port(const char *name)
-{
-	char path[300], have[128];
-
-	for (int tries = 0; tries < 300; tries++) {
-		DIR *d = opendir("/sys/class/virtio-ports");
-		struct dirent *e;
-
-		while (d && (e = readdir(d))) {
-			FILE *f;
-
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path),
-				 "/sys/class/virtio-ports/%s/name", e->d_name);
-			f = fopen(path, "r");
-			if (!f)
-				continue;
-			if (fgets(have, sizeof(have), f)) {
-				have[strcspn(have, "\n")] = 0;
-				if (!strcmp(have, name)) {
-					fclose(f);
-					snprintf(path, sizeof(path), "/dev/%s",
-						 e->d_name);
-					closedir(d);
-					return open(path, O_RDWR | O_NONBLOCK |
-								  O_CLOEXEC);
-				}
-			}
-			fclose(f);
-		}
-		if (d)
-			closedir(d);
-		msleep(100);
-	}
-	errno = ENOENT;
-	return -1;
-}
+#include "vport.h"
 
 static int host_connected(int port)
 {
@@ -193,7 +148,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	port = open_port(argv[1]);
+	port = vport_open(argv[1]);
 	if (port < 0) {
 		fprintf(stderr, "vport-relay: virtio port %s: %s\n", argv[1],
 			strerror(errno));
