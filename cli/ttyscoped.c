@@ -1452,11 +1452,15 @@ static int listen_socket(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof(sa.sun_path)], *slash;
-	int fd;
+	int fd, n;
 
-	if (strlen(d.socket_path) >= sizeof(sa.sun_path))
+	/*
+	 * Bind and listen under a temporary name, then rename it into place:
+	 * a client that sees the socket never finds it refusing connections.
+	 */
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.new", d.socket_path);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, d.socket_path);
 	strcpy(dir, d.socket_path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
@@ -1470,17 +1474,25 @@ static int listen_socket(void)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(d.socket_path);
+	unlink(sa.sun_path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(d.socket_path, 0660) < 0 || listen(fd, 64) < 0) {
+	    chmod(sa.sun_path, 0660) < 0 || listen(fd, 64) < 0) {
 		int err = errno;
 
+		unlink(sa.sun_path);
 		close(fd);
 		return -err;
 	}
-	if (chown(d.socket_path, 0, d.gid) < 0 && geteuid() == 0)
-		msg(LOG_WARNING, "chown '%s': %s", d.socket_path,
+	if (chown(sa.sun_path, 0, d.gid) < 0 && geteuid() == 0)
+		msg(LOG_WARNING, "chown '%s': %s", sa.sun_path,
 		    strerror(errno));
+	if (rename(sa.sun_path, d.socket_path) < 0) {
+		int err = errno;
+
+		unlink(sa.sun_path);
+		close(fd);
+		return -err;
+	}
 	return fd;
 }
 

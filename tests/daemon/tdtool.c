@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -609,6 +611,32 @@ static int cmd_fuzz(const char *path, int n)
 	return 0;
 }
 
+/*
+ * race SOCK: wait (spinning, up to 10 s) for SOCK to appear as a socket,
+ * then connect at once. A daemon that binds where clients look before it
+ * listens refuses this connection.
+ */
+static int cmd_race(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timespec t0, t;
+	struct stat st;
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (stat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 10)
+			die("no socket appeared", ETIMEDOUT);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("connect", errno);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -619,8 +647,11 @@ int main(int argc, char **argv)
 		return cmd_dump(argv[2]);
 	if (argc >= 4 && !strcmp(argv[1], "fuzz"))
 		return cmd_fuzz(argv[2], atoi(argv[3]));
+	if (argc >= 3 && !strcmp(argv[1], "race"))
+		return cmd_race(argv[2]);
 	if (argc >= 3 && !strcmp(argv[1], "client"))
 		return cmd_client(argc - 2, argv + 2);
-	fprintf(stderr, "usage: tdtool gen | dump LOG | client SOCK CMD...\n");
+	fprintf(stderr,
+		"usage: tdtool gen | dump LOG | race SOCK | client SOCK CMD...\n");
 	return 2;
 }

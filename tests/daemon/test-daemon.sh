@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ttyscoped against a fake device: a FIFO fed with records by `tdtool gen`,
 # control requests recorded by --fake-control. One subtest per run:
-#   test-daemon.sh logs|mask|protocol|auth|slow|signals|compress|absent|enospc
+#   test-daemon.sh logs|mask|protocol|auth|slow|signals|compress|absent|enospc|startup
 # Needs $TTYSCOPED and $TDTOOL (set by meson). Exit 77: skipped.
 set -euo pipefail
 
@@ -31,7 +31,7 @@ fail() {
 }
 
 start_daemon() {
-	"$TTYSCOPED" --foreground --device "$T/dev" --socket "$T/sock" \
+	${WRAP:-} "$TTYSCOPED" --foreground --device "$T/dev" --socket "$T/sock" \
 		--log-dir "$T/logs" --fake-control "$T/ctl" \
 		--dev-root "$T/devroot" "$@" 2>>"$T/err" &
 	DPID=$!
@@ -440,12 +440,30 @@ t_enospc() {
 	EOF
 }
 
+# A client that connects the moment the socket appears is accepted: the
+# socket is listening before it has its name.
+t_startup() {
+	local rpid
+	# The daemon runs as SCHED_IDLE while the client spins, so it is
+	# often preempted in the middle of starting.
+	for i in $(seq 100); do
+		"$TDTOOL" race "$T/sock" 2>"$T/race" &
+		rpid=$!
+		WRAP="chrt --idle 0" start_daemon
+		wait "$rpid" || fail "start $i: $(cat "$T/race")"
+		stop_daemon
+		[ ! -e "$T/sock" ] || fail "socket left behind"
+	done
+	[ -z "$(find "$T" -maxdepth 1 -name 'sock?*')" ] ||
+		fail "temporary socket left behind"
+}
+
 case "${1:-}" in
-logs | mask | protocol | auth | slow | signals | compress | absent | enospc)
+logs | mask | protocol | auth | slow | signals | compress | absent | enospc | startup)
 	"t_$1"
 	;;
 *)
-	echo "usage: $0 logs|mask|protocol|auth|slow|signals|compress|absent|enospc" >&2
+	echo "usage: $0 logs|mask|protocol|auth|slow|signals|compress|absent|enospc|startup" >&2
 	exit 2
 	;;
 esac
