@@ -34,6 +34,7 @@ int tsc_cli_parse_format(const char *arg, enum tsc_in_format *ret);
 int tsc_cli_load(const char *path, enum tsc_in_format format,
 		 const char *timing, struct tsc_recording *s);
 int tsc_cli_parse_time(const char *arg, uint64_t *ret_ns);
+int tsc_cli_parse_size(const char *arg, uint64_t *ret);
 int tsc_cli_write_all(int fd, const void *buf, size_t len);
 void tsc_cli_err(const char *what, const char *path, int err);
 void tsc_cli_try_help(const char *cmd);

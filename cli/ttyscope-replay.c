@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <math.h>
 #include <poll.h>
 #include <regex.h>
@@ -61,17 +62,57 @@ size_t text_strip(struct text_strip *t, const uint8_t *in, size_t len,
 
 /*
  * The OUT records of a session, in order. A live session's grow as they
- * come (@owned: each record and its payload are one allocation).
+ * come (@owned: each record and its payload are one allocation), up to
+ * @max bytes of memory (@mem): then the oldest records are dropped.
  */
+/* replay --buffer: a live session's output kept in memory at most */
+#define LIVE_BUFFER_DEFAULT (64u << 20)
+
 struct playlist {
 	const struct tsc_rec **v;
 	size_t n, cap;
 	uint64_t t0; /* time 0: the first record of the session */
 	bool owned;
+	size_t mem, max;
+	size_t dropped; /* records dropped from the front so far */
 };
 
-/* Append a copy of @rec to a live session's playlist. */
-static int playlist_append(struct playlist *p, const struct tsc_rec *rec)
+/* What a live record costs in memory, its slot in the array included. */
+static size_t rec_mem(const struct tsc_rec *rec)
+{
+	return sizeof(*rec) + rec->hdr.len + sizeof(rec);
+}
+
+/*
+ * Drop the oldest records of a live session's playlist while it holds
+ * more than @max bytes, down to 7/8 of it so that the array is not moved
+ * for every record; the newest record stays. Returns how many went.
+ */
+static size_t playlist_trim(struct playlist *p, size_t pos, uint64_t *unseen)
+{
+	size_t k = 0;
+
+	if (!p->max || p->mem <= p->max)
+		return 0;
+	while (k + 1 < p->n && p->mem > p->max - p->max / 8) {
+		if (k >= pos)
+			*unseen += p->v[k]->hdr.len;
+		p->mem -= rec_mem(p->v[k]);
+		free((void *)p->v[k++]);
+	}
+	memmove(p->v, p->v + k, (p->n - k) * sizeof(*p->v));
+	p->n -= k;
+	p->dropped += k;
+	return k;
+}
+
+/*
+ * Append a copy of @rec to a live session's playlist. Returns how many
+ * of the oldest records were dropped to make room, or -ENOMEM; the
+ * output bytes dropped from @pos on (not shown yet) are added to @unseen.
+ */
+static ssize_t playlist_append(struct playlist *p, const struct tsc_rec *rec,
+			       size_t pos, uint64_t *unseen)
 {
 	struct tsc_rec *copy;
 
@@ -92,7 +133,15 @@ static int playlist_append(struct playlist *p, const struct tsc_rec *rec)
 	copy->payload = (const uint8_t *)(copy + 1);
 	copy->raw = NULL;
 	p->v[p->n++] = copy;
-	return 0;
+	p->mem += rec_mem(copy);
+	return (ssize_t)playlist_trim(p, pos, unseen);
+}
+
+/* The earliest time that can be shown: the session's start, or the
+ * oldest record kept. */
+static uint64_t playlist_first(const struct playlist *p)
+{
+	return p->dropped && p->n ? p->v[0]->hdr.ts_ns : p->t0;
 }
 
 static void playlist_free(struct playlist *p)
@@ -228,6 +277,7 @@ struct player {
 	/* a live tty */
 	bool live;
 	struct live lv;
+	uint64_t unseen; /* output bytes dropped before they were shown */
 };
 
 static void show(struct player *pl, size_t i)
@@ -279,7 +329,7 @@ static void go_live(struct player *pl)
 
 static void seek(struct player *pl, bool forward)
 {
-	uint64_t first = pl->pl.t0, target;
+	uint64_t first = playlist_first(&pl->pl), target;
 
 	if (forward) {
 		target = pl->now_ts > UINT64_MAX - SEEK_STEP_NS ?
@@ -564,11 +614,36 @@ static void live_out(struct player *pl)
 	}
 }
 
+/*
+ * The @k oldest records were dropped (--buffer): the positions move down.
+ * A player still behind them skips to the oldest record kept.
+ */
+static void live_dropped(struct player *pl, size_t k)
+{
+	if (pl->text) {
+		/* once synced, --text prints each record as it comes */
+		pl->tx_done = pl->tx_done > k ? pl->tx_done - k : 0;
+		pl->start = pl->start > k ? pl->start - k : 0;
+		return;
+	}
+	if (pl->pos >= k) {
+		pl->pos -= k;
+		return;
+	}
+	pl->pos = 0;
+	pl->scheduled = false;
+	if (pl->lv.synced) {
+		pl->now_ts = pl->pl.v[0]->hdr.ts_ns;
+		tsc_replay_seek(pl->replay, pl->now_ts);
+	}
+}
+
 static void live_record(struct player *pl, const struct tsc_rec *rec)
 {
 	const struct tsc_rec_hdr *h = &rec->hdr;
 	struct live *lv = &pl->lv;
 	struct tsc_open o;
+	ssize_t k;
 
 	if (lv->closed || h->major != lv->tty.major ||
 	    h->minor != lv->tty.minor)
@@ -585,11 +660,18 @@ static void live_record(struct player *pl, const struct tsc_rec *rec)
 				 o.name);
 		break;
 	case TTYSCOPE_REC_OUT:
-		if (playlist_append(&pl->pl, rec) < 0) {
+		/* the catch-up is all "seen": the start is chosen in it */
+		k = playlist_append(&pl->pl, rec,
+				    lv->synced && !pl->text ? pl->pos :
+							      SIZE_MAX,
+				    &pl->unseen);
+		if (k < 0) {
 			live_fail(pl, "%s '%s': %s", _("cannot replay"),
 				  lv->tty.name, strerror(ENOMEM));
 			return;
 		}
+		if (k > 0)
+			live_dropped(pl, (size_t)k);
 		if (lv->synced)
 			live_out(pl);
 		break;
@@ -717,6 +799,8 @@ static void __attribute__((noreturn)) usage(void)
 	      out);
 	fputs(_(" -l, --live                follow a live tty through ttyscoped\n"),
 	      out);
+	fputs(_(" -b, --buffer <size>       live: memory for output kept to seek back\n                             (default 64M)\n"),
+	      out);
 	fputs(_(" -h, --help                display this help\n"), out);
 	fputs(_("\nKeys: space pause/resume, . step, + - speed,\n"), out);
 	fputs(_("      < > or arrows seek 10 s back/forward, q quit;\n"), out);
@@ -739,6 +823,7 @@ int tsc_cmd_replay(int argc, char **argv)
 		{ "format", required_argument, NULL, 'F' },
 		{ "timing", required_argument, NULL, 'T' },
 		{ "live", no_argument, NULL, 'l' },
+		{ "buffer", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -747,13 +832,13 @@ int tsc_cmd_replay(int argc, char **argv)
 	enum tsc_in_format format = TSC_IN_AUTO;
 	const char *timing = NULL, *search = NULL;
 	double speed = 1;
-	uint64_t max_delay = 0, jump = 0;
-	bool text = false, live = false, interactive;
+	uint64_t max_delay = 0, jump = 0, buffer = LIVE_BUFFER_DEFAULT;
+	bool text = false, live = false, buffer_set = false, interactive;
 	regex_t re;
 	int c, r, ret = TSC_EXIT_FAILURE;
 
-	while ((c = getopt_long(argc, argv, "s:m:j:tF:T:lh", longopts, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(argc, argv, "s:m:j:tF:T:lb:h", longopts,
+				NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -802,6 +887,15 @@ int tsc_cmd_replay(int argc, char **argv)
 		case 'l':
 			live = true;
 			break;
+		case 'b':
+			if (tsc_cli_parse_size(optarg, &buffer) < 0 ||
+			    buffer == 0 || buffer > SIZE_MAX) {
+				fprintf(stderr, _("%s: invalid size '%s'\n"),
+					PROGRAM_NAME, optarg);
+				return TSC_EXIT_USAGE;
+			}
+			buffer_set = true;
+			break;
 		case 'h':
 			usage();
 		default:
@@ -823,6 +917,13 @@ int tsc_cmd_replay(int argc, char **argv)
 		tsc_cli_try_help("replay");
 		return TSC_EXIT_USAGE;
 	}
+	if (!live && buffer_set) {
+		fprintf(stderr,
+			_("%s: --buffer applies to a live tty, not to a file\n"),
+			PROGRAM_NAME);
+		tsc_cli_try_help("replay");
+		return TSC_EXIT_USAGE;
+	}
 	if (search) {
 		r = regcomp(&re, search, REG_EXTENDED | REG_NEWLINE);
 		if (r) {
@@ -836,6 +937,7 @@ int tsc_cmd_replay(int argc, char **argv)
 	pl.re = search ? &re : NULL;
 	pl.search = search;
 	pl.text = text;
+	pl.pl.max = (size_t)buffer;
 	if (live) {
 		if (live_open(&pl, argv[optind]) < 0)
 			goto out;
@@ -918,6 +1020,11 @@ int tsc_cmd_replay(int argc, char **argv)
 		goto out;
 	}
 	ret = got_signal ? 128 + got_signal : EXIT_SUCCESS;
+	if (pl.unseen)
+		fprintf(stderr,
+			_("%s: %" PRIu64
+			  " bytes of output did not fit in the buffer and were not shown (see --buffer)\n"),
+			PROGRAM_NAME, pl.unseen);
 	if (live && !got_signal && played_out(&pl))
 		fprintf(stderr, _("%s: the session on %s ended\n"),
 			PROGRAM_NAME, pl.lv.tty.name);

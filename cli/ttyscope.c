@@ -105,6 +105,37 @@ int tsc_cli_parse_format(const char *arg, enum tsc_in_format *ret)
 }
 
 /*
+ * Parse a size in bytes: digits, optionally followed by K, M or G
+ * (powers of 1024; "KiB", "MiB", "GiB" also accepted).
+ */
+int tsc_cli_parse_size(const char *arg, uint64_t *ret)
+{
+	static const char units[] = "KMG";
+	unsigned long long v;
+	const char *u;
+	char *end;
+
+	if (*arg < '0' || *arg > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno)
+		return -ERANGE;
+	if (*end) {
+		u = strchr(units, end[0] & ~0x20);
+		if (!u || !*u || (end[1] && strcmp(end + 1, "iB")))
+			return -EINVAL;
+		for (long n = u - units + 1; n > 0; n--) {
+			if (v > UINT64_MAX / 1024)
+				return -ERANGE;
+			v *= 1024;
+		}
+	}
+	*ret = v;
+	return 0;
+}
+
+/*
  * Parse a position in a recording: seconds ("90", "1.5") or
  * [[HH:]MM:]SS[.frac] ("1:30", "0:01:30.25").
  */

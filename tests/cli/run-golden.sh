@@ -50,6 +50,8 @@ run replay-no-file "$T" replay
 run export-no-format "$T" export "$L/s1.tsl"
 run bad-speed "$T" replay -s 0 "$L/s1.tsl"
 run bad-jump "$T" replay -j 1:xx "$L/s1.tsl"
+run bad-buffer "$T" replay --buffer 2X pts/3
+run buffer-file "$T" replay --buffer 1M "$L/s1.tsl"
 
 # missing, corrupt and foreign files
 run missing "$T" replay --text "$L/nonexistent.tsl"

@@ -2,7 +2,8 @@
 # ttyscope replay of a live tty on a pseudo-terminal, against the daemon
 # test-replay-live.sh started: the catch-up, live output as it comes,
 # pause holding the output back, step, L and End going back to live,
-# seeking backward over what was received, the session's CLOSE ending
+# seeking backward over what was received, --buffer dropping the
+# oldest output, the session's CLOSE ending
 # the replay (after paused output is played), SIGTERM and the daemon
 # going away; the terminal settings restored on every way out.
 #
@@ -11,6 +12,7 @@
 # with TDTIME + N seconds are stamped N seconds later, so the session has
 # real gaps: 15 to 20 s between outputs, played in 0.5 s with --max-delay.
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -135,7 +137,51 @@ rc, attrs = p.finish()
 check(rc == 128 + signal.SIGTERM, "SIGTERM exit status %d" % rc)
 check(attrs == p.orig, "terminal settings restored after SIGTERM")
 
-# 4. the daemon goes away
+# 4. --buffer bounds what is kept: seeking back reaches only the newest
+# output, and output dropped before it was shown is skipped and counted
+PAD = "." * 290
+
+
+def rec(i):
+    return "r%02d%s\\r\\n" % (i, PAD)
+
+
+LEN = len("r00" + PAD) + 2
+feed("open 136:10 pts/10\n" + "".join(
+    "out 136:10 %s\n" % rec(i) for i in range(1, 4)), 2000)
+p = Player(["--buffer", "2K", "--max-delay", "0.3", "136:10"])
+check(p.wait_for(b"r03"), "--buffer: the catch-up is shown")
+for i in range(4, 13):
+    feed("out 136:10 %s\n" % rec(i), 2000 + i)
+check(p.wait_for(b"r12" + PAD.encode(), 3), "--buffer: live output is shown")
+mark = len(p.out)
+p.send(b"<")
+check(wait_after(p, mark, b"\x1bc") and
+      wait_after(p, mark, b"r12" + PAD.encode(), 4),
+      "--buffer: seeking back replays what is kept")
+check(not any(b"r%02d" % i in p.out[mark:] for i in range(1, 7)),
+      "--buffer: the oldest output is gone")
+p.send(b" ")
+time.sleep(0.3)
+mark = len(p.out)
+for i in range(13, 31):
+    feed("out 136:10 %s\n" % rec(i), 2000 + i)
+p.read_for(0.5)
+check(b"r13" not in p.out[mark:], "--buffer: paused, nothing new shown")
+p.send(b" ")
+check(wait_after(p, mark, b"r30" + PAD.encode(), 4),
+      "--buffer: resumed, the newest output is played")
+check(b"r13" not in p.out[mark:], "--buffer: what did not fit is skipped")
+feed("close 136:10\n", 2031)
+rc, attrs = p.finish()
+m = re.search(rb"ttyscope: (\d+) bytes of output did not fit in the buffer "
+              rb"and were not shown \(see --buffer\)\r\n", p.out)
+check(rc == 0 and m and int(m.group(1)) % LEN == 0 and
+      int(m.group(1)) >= LEN,
+      "--buffer: the skipped output is told (status %d)" % rc)
+check(attrs == p.orig, "terminal settings restored after --buffer")
+
+# 5. the daemon goes away
 p = Player(["pts/5"])
 check(p.wait_for(n(b"again\r\n")), "last player started")
 os.kill(DPID, signal.SIGTERM)
