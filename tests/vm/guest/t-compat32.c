@@ -197,9 +197,18 @@ int main(void)
 	check(write(m, "mapped\n", 7) == 7, "write to the master");
 	pfd = (struct pollfd){ .fd = rpl2, .events = POLLIN };
 	check(poll(&pfd, 1, 2000) == 1, "poll() on the mapped reader");
-	head = __atomic_load_n(&ctl->head, __ATOMIC_ACQUIRE);
-	ret = find_rec(ring, head - ctl->tail, TTYSCOPE_REC_IN, p.minor,
-		       payload, sizeof(payload));
+	/*
+	 * poll() reports the first record; a WINSIZE or SESSION sample may
+	 * come before the IN record, published separately.
+	 */
+	for (int i = 0;; i++) {
+		head = __atomic_load_n(&ctl->head, __ATOMIC_ACQUIRE);
+		ret = find_rec(ring, head - ctl->tail, TTYSCOPE_REC_IN, p.minor,
+			       payload, sizeof(payload));
+		if (ret >= 0 || i == 200)
+			break;
+		usleep(10000);
+	}
 	check(!ctl->tail && ret == 7 && !memcmp(payload, "mapped\n", 7),
 	      "IN record in the mapping (head %u)", head);
 	__atomic_store_n(&ctl->tail, head, __ATOMIC_RELEASE);
