@@ -60,14 +60,14 @@ size_t text_strip(struct text_strip *t, const uint8_t *in, size_t len,
 	return n;
 }
 
+/* replay --buffer: a live session's output kept in memory at most */
+#define LIVE_BUFFER_DEFAULT (64u << 20)
+
 /*
  * The OUT records of a session, in order. A live session's grow as they
  * come (@owned: each record and its payload are one allocation), up to
  * @max bytes of memory (@mem): then the oldest records are dropped.
  */
-/* replay --buffer: a live session's output kept in memory at most */
-#define LIVE_BUFFER_DEFAULT (64u << 20)
-
 struct playlist {
 	const struct tsc_rec **v;
 	size_t n, cap;
@@ -137,8 +137,10 @@ static ssize_t playlist_append(struct playlist *p, const struct tsc_rec *rec,
 	return (ssize_t)playlist_trim(p, pos, unseen);
 }
 
-/* The earliest time that can be shown: the session's start, or the
- * oldest record kept. */
+/*
+ * The earliest time that can be shown: the session's start, or the
+ * oldest record kept.
+ */
 static uint64_t playlist_first(const struct playlist *p)
 {
 	return p->dropped && p->n ? p->v[0]->hdr.ts_ns : p->t0;
