@@ -111,6 +111,10 @@ void t_log(const char *fmt, ...)
 	printf("[%s] %s\n", t_name, line);
 }
 
+/* The random seed of this test (t_seed()), repeated with a failure. */
+static bool t_have_seed;
+static uint64_t t_the_seed;
+
 void t_fail_at(const char *file, int line, const char *fmt, ...)
 {
 	static atomic_int dying;
@@ -127,6 +131,9 @@ void t_fail_at(const char *file, int line, const char *fmt, ...)
 	va_end(ap);
 	printf("FAIL %s (pid %d) %s:%d: %s\n", t_name, (int)getpid(), file,
 	       line, msg);
+	if (t_have_seed)
+		printf("FAIL %s: rerun with TTYSCOPE_SEED=0x%" PRIx64 "\n",
+		       t_name, t_the_seed);
 	t_die();
 }
 
@@ -287,6 +294,8 @@ uint64_t t_seed(void)
 		seed = real_ns() ^ ((uint64_t)getpid() << 32);
 	t_log("seed 0x%016" PRIx64 " (rerun with TTYSCOPE_SEED=0x%" PRIx64 ")",
 	      seed, seed);
+	t_the_seed = seed;
+	t_have_seed = true;
 	return seed;
 }
 
@@ -1097,6 +1106,19 @@ void tv_print(const struct tview *tv, size_t max)
 			i = tv->n - max / 2;
 		}
 		snprintf(pre, sizeof(pre), "[%s]   #%zu ", t_name, tv->sidx[i]);
+		rec_print(pre, &tv->r[i]);
+	}
+}
+
+void tv_print_range(const struct tview *tv, size_t from, size_t to)
+{
+	printf("[%s] records %zu..%zu of %u:%u (%zu):\n", t_name, from, to,
+	       tv->major, tv->minor, tv->n);
+	for (size_t i = from; i <= to && i < tv->n; i++) {
+		char pre[64];
+
+		snprintf(pre, sizeof(pre), "[%s]   [%zu] #%zu ", t_name, i,
+			 tv->sidx[i]);
 		rec_print(pre, &tv->r[i]);
 	}
 }

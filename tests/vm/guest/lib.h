@@ -266,6 +266,8 @@ void tv_build(struct rstream *rs, size_t from, uint32_t major, uint32_t minor,
 void tv_free(struct tview *tv);
 /* tv_print() - dump the record list (one line each) for failure reports. */
 void tv_print(const struct tview *tv, size_t max);
+/* tv_print_range() - dump records @from..@to (indexes into @tv). */
+void tv_print_range(const struct tview *tv, size_t from, size_t to);
 /*
  * tv_check_capture() - the records are one whole capture: OPEN (seq 0,
  * flags @open_flags, kind PTY, name @name) ... [HANGUP] CLOSE (flags

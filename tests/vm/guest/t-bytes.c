@@ -261,14 +261,19 @@ static void check_winsize(const struct flow *f, const struct tview *tv,
 		    f->resize_mrd_at[k + 1] == mrd_at)
 			continue;
 		if (found < 0 || found <= pre || found >= post) {
-			tv_print(tv, 60);
+			long lo = MIN(pre, found >= 0 ? found : pre),
+			     hi = MAX(post, found);
+
+			tv_print(tv, 20);
+			tv_print_range(tv, (size_t)MAX(lo - 3, 0),
+				       (size_t)(hi + 3));
 			FAIL("%s: resize %d to %ux%u (%ux%u px) at keystroke byte %zu / screen byte %zu: "
-			     "WINSIZE record %s (must come after record %ld, the last with earlier bytes, "
+			     "WINSIZE record %s at %ld (must come after record %ld, the last with earlier bytes, "
 			     "and before record %ld, the first with later bytes)",
 			     what, k, f->ws[k].ws_row, f->ws[k].ws_col,
 			     f->ws[k].ws_xpixel, f->ws[k].ws_ypixel, in_at,
-			     mrd_at, found < 0 ? "missing" : "misplaced", pre,
-			     post);
+			     mrd_at, found < 0 ? "missing" : "misplaced", found,
+			     pre, post);
 		}
 	}
 }
