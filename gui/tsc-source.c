@@ -228,13 +228,20 @@ static gboolean feed_flush(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* Call with the lock held. */
+/*
+ * Call with the lock held. The hand-off runs at G_PRIORITY_DEFAULT_IDLE,
+ * the priority at which VTE reads its own pty: VTE's parsing and drawing
+ * (redraw priority) come first. Ahead of them, under load, terminals
+ * were fed faster than VTE parsed, and its queue of fed bytes grew
+ * without bound; behind them, a busy main thread leaves records pending
+ * here, and PENDING_MAX makes the reader thread wait.
+ */
 static void feed_schedule_locked(struct feed *f)
 {
 	if (f->scheduled)
 		return;
 	f->scheduled = TRUE;
-	g_main_context_invoke_full(f->link->context, G_PRIORITY_DEFAULT,
+	g_main_context_invoke_full(f->link->context, G_PRIORITY_DEFAULT_IDLE,
 				   feed_flush, feed_ref(f), feed_flush_done);
 }
 
