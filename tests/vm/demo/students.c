@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vport.h"
+
 #define MAX_STUDENTS 32
 #define MAX_STEPS 512
 
@@ -177,56 +179,14 @@ static void login(struct student *s)
 	static const unsigned short sizes[][2] = {
 		{ 80, 24 }, { 100, 30 }, { 120, 36 }, { 90, 28 }
 	};
-	struct winsize ws = { .ws_col = sizes[s->id % 4][0],
-			      .ws_row = sizes[s->id % 4][1] };
-	char home[64], env_home[80], env_ps1[96], env_user[64];
-	int slave;
+	const char *what;
 
-	s->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (s->master < 0 || grantpt(s->master) || unlockpt(s->master))
-		die("posix_openpt");
-	slave = open(ptsname(s->master), O_RDWR | O_NOCTTY);
-	if (slave < 0)
-		die("open the pty slave");
-	ioctl(slave, TIOCSWINSZ, &ws);
-	snprintf(home, sizeof(home), "/home/student%d", s->id);
-	mkdir("/home", 0755);
-	mkdir(home, 0755);
-	if (uid_base) {
-		if (chown(home, uid_base + s->id - 1, 100) < 0 ||
-		    fchown(slave, uid_base + s->id - 1, 5) < 0)
-			die("chown");
-	}
-	s->pid = fork();
+	s->pid = student_login(s->id, uid_base ? uid_base + s->id - 1 : 0,
+			       sizes[s->id % 4][0], sizes[s->id % 4][1],
+			       "\\033[1;34mstudent%d@lab\\033[0m:\\w$ ",
+			       &s->master, &what);
 	if (s->pid < 0)
-		die("fork");
-	if (!s->pid) {
-		setsid();
-		ioctl(slave, TIOCSCTTY, 0);
-		dup2(slave, 0);
-		dup2(slave, 1);
-		dup2(slave, 2);
-		if (slave > 2)
-			close(slave);
-		if (uid_base &&
-		    (setgid(100) < 0 || setuid(uid_base + s->id - 1) < 0))
-			_exit(126);
-		if (chdir(home) < 0)
-			_exit(126);
-		snprintf(env_home, sizeof(env_home), "HOME=%s", home);
-		snprintf(env_ps1, sizeof(env_ps1),
-			 "PS1=\\033[1;34mstudent%d@lab\\033[0m:\\w$ ", s->id);
-		snprintf(env_user, sizeof(env_user), "USER=student%d", s->id);
-		char *envp[] = { env_home,
-				 env_ps1,
-				 env_user,
-				 "TERM=xterm-256color",
-				 "PATH=/bin:/sbin:/usr/bin:/usr/sbin",
-				 NULL };
-		execle("/bin/sh", "-sh", (char *)NULL, envp);
-		_exit(127);
-	}
-	close(slave);
+		die(what);
 	s->relogin_at = 0;
 	plan(s);
 }

@@ -45,50 +45,13 @@ static void die(const char *what)
 
 static pid_t login(int uid, int *master)
 {
-	struct winsize ws = { .ws_col = 80, .ws_row = 24 };
-	char home[64], env_home[80], env_user[64], env_ps1[96];
-	int n = uid > 1000 ? uid - 1000 : 1, slave;
-	pid_t pid;
+	const char *what;
+	pid_t pid = student_login(uid > 1000 ? uid - 1000 : 1,
+				  (unsigned int)uid, 80, 24,
+				  "student%d@lab:\\w$ ", master, &what);
 
-	*master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (*master < 0 || grantpt(*master) || unlockpt(*master))
-		die("posix_openpt");
-	slave = open(ptsname(*master), O_RDWR | O_NOCTTY);
-	if (slave < 0)
-		die("open the pty slave");
-	ioctl(slave, TIOCSWINSZ, &ws);
-	snprintf(home, sizeof(home), "/home/student%d", n);
-	mkdir("/home", 0755);
-	mkdir(home, 0755);
-	if (chown(home, uid, 100) < 0 || fchown(slave, uid, 5) < 0)
-		die("chown");
-	pid = fork();
 	if (pid < 0)
-		die("fork");
-	if (!pid) {
-		setsid();
-		ioctl(slave, TIOCSCTTY, 0);
-		dup2(slave, 0);
-		dup2(slave, 1);
-		dup2(slave, 2);
-		if (slave > 2)
-			close(slave);
-		if (setgid(100) < 0 || setuid(uid) < 0 || chdir(home) < 0)
-			_exit(126);
-		snprintf(env_home, sizeof(env_home), "HOME=%s", home);
-		snprintf(env_user, sizeof(env_user), "USER=student%d", n);
-		snprintf(env_ps1, sizeof(env_ps1), "PS1=student%d@lab:\\w$ ",
-			 n);
-		char *envp[] = { env_home,
-				 env_user,
-				 env_ps1,
-				 "TERM=xterm-256color",
-				 "PATH=/bin:/sbin:/usr/bin:/usr/sbin",
-				 NULL };
-		execle("/bin/sh", "-sh", (char *)NULL, envp);
-		_exit(127);
-	}
-	close(slave);
+		die(what);
 	return pid;
 }
 
