@@ -410,19 +410,28 @@ static void wait_reply(struct tsc_proto_msg *m)
 	}
 }
 
-static int cmd_client(int argc, char **argv)
+/* A stream connection to the unix socket @path; dies if it fails. */
+static int connect_to(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("connect", errno);
+	return fd;
+}
+
+static int cmd_client(int argc, char **argv)
+{
 	struct timeval tv = { .tv_sec = 5 };
 	struct tsc_proto_hello h = { .version = TSC_PROTO_VERSION };
 	struct tsc_proto_msg m;
 	uint8_t buf[TSC_REC_MAX_SIZE];
 	int i = 1, n;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", argv[0]);
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die("connect", errno);
+	sock = connect_to(argv[0]);
 	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (tsc_reader_new(sock, NULL, &rd) < 0)
 		die("reader", ENOMEM);
@@ -566,15 +575,9 @@ static int cmd_fuzz(const char *path, int n)
 	uint8_t buf[TSC_REC_MAX_SIZE], args[TSC_REQUEST_ARGS_MAX];
 
 	for (int i = 0; i < n; i++) {
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
 		struct tsc_proto_hello h = { .version = TSC_PROTO_VERSION };
-		int fd, len;
+		int fd = connect_to(path), len;
 
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0 ||
-		    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-			die("connect", errno);
 		sock = fd;
 		st = st * 6364136223846793005ull + 1442695040888963407ull;
 		if (st >> 60) {
@@ -618,22 +621,16 @@ static int cmd_fuzz(const char *path, int n)
  */
 static int cmd_race(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timespec t0, t;
 	struct stat st;
-	int fd;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (stat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if (t.tv_sec - t0.tv_sec > 10)
 			die("no socket appeared", ETIMEDOUT);
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die("connect", errno);
-	close(fd);
+	close(connect_to(path));
 	return 0;
 }
 
