@@ -254,8 +254,8 @@ static void check_winsize(const struct flow *f, const struct tview *tv,
 
 		for (size_t i = 0; i < tv->n; i++) {
 			const struct trec *r = &tv->r[i];
-			bool is_in = r->type == TTYSCOPE_REC_IN;
-			bool is_out = r->type == TTYSCOPE_REC_OUT && !f->echo;
+			int dir = data_dir(f, tv, (long)i);
+			bool is_in = dir == 1, is_out = dir == 2;
 
 			if ((is_in && in_b < in_at) ||
 			    (is_out && out_b < mrd_at))
