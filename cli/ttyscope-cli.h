@@ -77,7 +77,8 @@ int tsc_cli_connect(struct tsc_client **ret_client);
 void tsc_cli_lost(int err);
 int tsc_cli_resolve_tty(struct tsc_client *c, const char *arg,
 			struct tsc_proto_tty *ret_tty);
-const char *tsc_cli_user_name(uint32_t uid, char *buf, size_t size);
+const char *tsc_cli_user_name(const struct tsc_client *c, uint32_t uid,
+			      char *buf, size_t size);
 
 /* Commands that talk to the daemon (ttyscope-live.c, ttyscope-watch.c). */
 int tsc_cmd_list(int argc, char **argv);

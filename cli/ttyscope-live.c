@@ -15,7 +15,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -325,16 +324,20 @@ int tsc_cli_resolve_tty(struct tsc_client *c, const char *arg,
 	return r;
 }
 
-/* The name of @uid, or its number; "-" when unknown. */
-const char *tsc_cli_user_name(uint32_t uid, char *buf, size_t size)
+/*
+ * The name of @uid on the daemon's machine, as the daemon gave it, or its
+ * number; "-" when unknown.
+ */
+const char *tsc_cli_user_name(const struct tsc_client *c, uint32_t uid,
+			      char *buf, size_t size)
 {
-	struct passwd *pw;
+	const char *name;
 
 	if (uid == TTYSCOPE_UID_UNSET)
 		return "-";
-	pw = getpwuid(uid);
-	if (pw)
-		snprintf(buf, size, "%s", pw->pw_name);
+	name = tsc_client_user_name(c, uid);
+	if (name && name[0])
+		snprintf(buf, size, "%s", name);
 	else
 		snprintf(buf, size, "%" PRIu32, uid);
 	return buf;
@@ -612,7 +615,8 @@ static void print_row(char cells[NCOLS][64], const int *width)
 	}
 }
 
-static void list_table(const struct tsc_proto_tty *v, size_t n)
+static void list_table(const struct tsc_client *c,
+		       const struct tsc_proto_tty *v, size_t n)
 {
 	const char *head[NCOLS] = { _("TTY"),  _("USER"),  _("COMMAND"),
 				    _("IDLE"), _("STATE"), _("IN"),
@@ -634,7 +638,7 @@ static void list_table(const struct tsc_proto_tty *v, size_t n)
 
 		snprintf(row[COL_TTY], 64, "%s", t->name);
 		snprintf(row[COL_USER], 64, "%s",
-			 tsc_cli_user_name(t->uid, user, sizeof(user)));
+			 tsc_cli_user_name(c, t->uid, user, sizeof(user)));
 		snprintf(row[COL_CMD], 64, "%s", tty_command(t));
 		human_idle(t->last_ns, now, row[COL_IDLE], 64);
 		snprintf(row[COL_STATE], 64, "%s",
@@ -652,7 +656,8 @@ static void list_table(const struct tsc_proto_tty *v, size_t n)
 	free(cells);
 }
 
-static void list_json(const struct tsc_proto_tty *v, size_t n)
+static void list_json(const struct tsc_client *c, const struct tsc_proto_tty *v,
+		      size_t n)
 {
 	char user[64];
 
@@ -667,10 +672,10 @@ static void list_json(const struct tsc_proto_tty *v, size_t n)
 		       ", \"user\": ",
 		       t->major, t->minor, kind_name(t->kind),
 		       t->pass ? "live" : "blocked", t->pass);
-		tsc_cli_json_str(
-			t->uid == TTYSCOPE_UID_UNSET ?
-				NULL :
-				tsc_cli_user_name(t->uid, user, sizeof(user)));
+		tsc_cli_json_str(t->uid == TTYSCOPE_UID_UNSET ?
+					 NULL :
+					 tsc_cli_user_name(c, t->uid, user,
+							   sizeof(user)));
 		if (t->uid == TTYSCOPE_UID_UNSET)
 			fputs(", \"uid\": null", stdout);
 		else
@@ -707,13 +712,15 @@ int tsc_cmd_list(int argc, char **argv)
 	if (r >= 0)
 		return r;
 	r = fetch_list(c, &v, &n);
-	tsc_client_free(c);
-	if (r < 0)
+	if (r < 0) {
+		tsc_client_free(c);
 		return TSC_EXIT_FAILURE;
+	}
 	if (set['J'])
-		list_json(v, n);
+		list_json(c, v, n);
 	else
-		list_table(v, n);
+		list_table(c, v, n);
+	tsc_client_free(c);
 	free(v);
 	return fflush(stdout) == 0 ? EXIT_SUCCESS : TSC_EXIT_FAILURE;
 }
@@ -906,7 +913,7 @@ int tsc_cmd_hangup(int argc, char **argv)
 	if (!set['y']) {
 		snprintf(question, sizeof(question),
 			 _("Hang up %s (user %s, %s)?"), t.name,
-			 tsc_cli_user_name(t.uid, user, sizeof(user)),
+			 tsc_cli_user_name(c, t.uid, user, sizeof(user)),
 			 tty_command(&t));
 		if (!confirm(question)) {
 			tsc_client_free(c);

@@ -572,7 +572,7 @@ static void prefix_key(struct watch *w, uint8_t k)
 	case 'h':
 		w->mode = KEYS_CONFIRM;
 		status(w, _("hang up %s (user %s)? y/n"), w->tty.name,
-		       tsc_cli_user_name(w->tty.uid, user, sizeof(user)));
+		       tsc_cli_user_name(w->c, w->tty.uid, user, sizeof(user)));
 		break;
 	case 'q':
 	case 'd':

@@ -107,6 +107,9 @@ struct client {
 	int sub; /* 0: none, 1: all ttys, 2: one tty */
 	uint32_t sub_major, sub_minor;
 	uint64_t lost_records, lost_bytes;
+	/* uids already named to it in USER messages */
+	uint32_t *told;
+	size_t n_told, cap_told;
 };
 
 enum sub_kind { SUB_NONE, SUB_ALL, SUB_ONE };
@@ -764,6 +767,57 @@ static bool sub_matches(const struct client *c, uint32_t major, uint32_t minor)
 	return c->sub_major == major && c->sub_minor == minor;
 }
 
+/*
+ * Name @uid to @c in a USER message, once per connection, before the first
+ * LIST entry or SESSION record that carries it (docs/PROTOCOL.md).
+ */
+static void tell_user(struct client *c, uint32_t uid)
+{
+	struct tsc_proto_user u = { .uid = uid };
+	uint8_t buf[TSC_REC_HDR_SIZE + TSC_USER_HEAD_SIZE + TSC_USER_NAME_MAX];
+	struct passwd *pw;
+	int n;
+
+	if (uid == TTYSCOPE_UID_UNSET)
+		return;
+	for (size_t i = 0; i < c->n_told; i++)
+		if (c->told[i] == uid)
+			return;
+	if (c->n_told == c->cap_told) {
+		size_t cap = c->cap_told ? 2 * c->cap_told : 16;
+		uint32_t *a = realloc(c->told, cap * sizeof(*a));
+
+		if (!a)
+			return; /* the client shows the uid as a number */
+		c->told = a;
+		c->cap_told = cap;
+	}
+	pw = getpwuid(uid);
+	if (pw && strlen(pw->pw_name) <= TSC_USER_NAME_MAX)
+		snprintf(u.name, sizeof(u.name), "%s", pw->pw_name);
+	n = tsc_proto_encode_user(&u, now_ns(CLOCK_REALTIME), buf, sizeof(buf));
+	if (n < 0)
+		return;
+	c->told[c->n_told++] = uid;
+	client_queue(c, buf, (size_t)n, false);
+}
+
+/* Queue a record for a subscriber, after naming the users it carries. */
+static void queue_record(struct client *c, const uint8_t *raw, bool droppable)
+{
+	size_t size = raw_size(raw);
+	struct tsc_session s;
+	struct tsc_rec rec;
+
+	if (tsc_rec_parse(raw, size, &rec) == 0 &&
+	    rec.hdr.type == TTYSCOPE_REC_SESSION &&
+	    tsc_rec_decode_session(&rec, &s) == 0) {
+		tell_user(c, s.uid);
+		tell_user(c, s.loginuid);
+	}
+	client_queue(c, raw, size, droppable);
+}
+
 /* Send a subscriber the records that draw the current screen of @t. */
 static void send_catchup(struct client *c, struct tty *t)
 {
@@ -771,13 +825,13 @@ static void send_catchup(struct client *c, struct tty *t)
 	uint64_t seq = 0;
 
 	if (t->open_raw) {
-		client_queue(c, t->open_raw, raw_size(t->open_raw), true);
+		queue_record(c, t->open_raw, true);
 		seq = tsc_get_seq(t->open_raw);
 	}
 	for (size_t i = 0; i < t->catchup.n; i++) {
 		const uint8_t *r = rawq_at(&t->catchup, i);
 
-		client_queue(c, r, raw_size(r), true);
+		queue_record(c, r, true);
 		seq = tsc_get_seq(r);
 	}
 	tsc_proto_encode_sync(t->major, t->minor, seq, now_ns(CLOCK_REALTIME),
@@ -848,6 +902,12 @@ static void do_list(struct client *c, const struct tsc_proto_request *q)
 	uint8_t data[TSC_REPLY_DATA_MAX];
 	size_t n = 0;
 
+	for (struct tty *t = d.ttys; t; t = t->next) {
+		if (t->have_session) {
+			tell_user(c, t->session.uid);
+			tell_user(c, t->session.loginuid);
+		}
+	}
 	for (struct tty *t = d.ttys; t; t = t->next) {
 		struct tsc_proto_tty e = {
 			.major = t->major,
@@ -1080,6 +1140,7 @@ static void client_free(struct client *c)
 		;
 	close(c->fd);
 	free(c->out);
+	free(c->told);
 	free(c);
 	d.stats.clients--;
 }
@@ -1138,6 +1199,8 @@ static void accept_client(void)
 	}
 	h.uid = (uint32_t)cred.uid;
 	snprintf(h.name, sizeof(h.name), "ttyscoped %s", TTYSCOPE_VERSION);
+	/* HOST_NAME_MAX is 64 on Linux */
+	memcpy(h.host, d.host, strnlen(d.host, TSC_HELLO_HOST_MAX));
 	n = tsc_proto_encode_hello(&h, now_ns(CLOCK_REALTIME), buf,
 				   sizeof(buf));
 	if (n > 0)
@@ -1244,7 +1307,7 @@ static void handle_record(const struct tsc_rec *rec)
 	}
 	for (struct client *c = d.clients; c; c = c->next)
 		if (sub_matches(c, h->major, h->minor))
-			client_queue(c, raw, size, true);
+			queue_record(c, raw, true);
 	if (h->type == TTYSCOPE_REC_CLOSE)
 		tty_free(t);
 }

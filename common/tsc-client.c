@@ -33,6 +33,12 @@ struct tsc_client {
 	struct tsc_reader *reader;
 	uint64_t next_id;
 	uint8_t out[TSC_REC_MAX_SIZE];
+	/* the USER messages received: uid to name */
+	struct client_user {
+		uint32_t uid;
+		char *name;
+	} * users;
+	size_t n_users, cap_users;
 };
 
 extern char **environ;
@@ -215,6 +221,9 @@ void tsc_client_free(struct tsc_client *c)
 		}
 	}
 	tsc_reader_free(c->reader);
+	for (size_t i = 0; i < c->n_users; i++)
+		free(c->users[i].name);
+	free(c->users);
 	free(c);
 }
 
@@ -277,6 +286,39 @@ static int send_all(struct tsc_client *c, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* Keep the name a USER message gave; a later one for the uid replaces it. */
+static int remember_user(struct tsc_client *c, const struct tsc_proto_user *u)
+{
+	struct client_user *e = NULL;
+	char *name = strdup(u->name);
+
+	if (!name)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_users && !e; i++)
+		if (c->users[i].uid == u->uid)
+			e = &c->users[i];
+	if (!e) {
+		if (c->n_users == c->cap_users) {
+			size_t cap = c->cap_users ? 2 * c->cap_users : 8;
+			struct client_user *a =
+				realloc(c->users, cap * sizeof(*a));
+
+			if (!a) {
+				free(name);
+				return -ENOMEM;
+			}
+			c->users = a;
+			c->cap_users = cap;
+		}
+		e = &c->users[c->n_users++];
+		e->uid = u->uid;
+		e->name = NULL;
+	}
+	free(e->name);
+	e->name = name;
+	return 0;
+}
+
 /**
  * tsc_client_next() - read the next message
  * @c: the client
@@ -284,8 +326,9 @@ static int send_all(struct tsc_client *c, const uint8_t *p, size_t len)
  *
  * Return: 1 and a message; 0 when the daemon closed the connection;
  * -EAGAIN (non-blocking, nothing complete yet); -EBADMSG for bytes that
- * are not a valid message (the connection cannot be used further); another
- * -errno of read().
+ * are not a valid message (the connection cannot be used further);
+ * -ENOMEM when the name of a USER message cannot be kept; another -errno
+ * of read().
  */
 int tsc_client_next(struct tsc_client *c, struct tsc_proto_msg *ret_msg)
 {
@@ -300,7 +343,31 @@ int tsc_client_next(struct tsc_client *c, struct tsc_proto_msg *ret_msg)
 	if (tsc_proto_parse(rec.raw, TSC_REC_HDR_SIZE + rec.hdr.len, ret_msg) <
 	    0)
 		return -EBADMSG;
+	if (ret_msg->type == TSC_MSG_USER) {
+		r = remember_user(c, &ret_msg->user);
+		if (r < 0)
+			return r;
+	}
 	return 1;
+}
+
+/**
+ * tsc_client_user_name() - what a uid is called on the daemon's machine
+ * @c: the client
+ * @uid: a uid of a LIST entry or SESSION record the daemon sent
+ *
+ * The daemon names every uid in a USER message before the first entry or
+ * record that carries it; tsc_client_next() keeps them.
+ *
+ * Return: the name; "" if the uid has no name there; NULL if the daemon
+ * has not named it (yet).
+ */
+const char *tsc_client_user_name(const struct tsc_client *c, uint32_t uid)
+{
+	for (size_t i = 0; i < c->n_users; i++)
+		if (c->users[i].uid == uid)
+			return c->users[i].name;
+	return NULL;
 }
 
 /* tsc_client_next(), waiting on a non-blocking fd. */

@@ -32,6 +32,7 @@ int tsc_client_hello(struct tsc_client *c, const char *name,
 int tsc_client_request(struct tsc_client *c,
 		       const struct tsc_proto_request *req, uint64_t *ret_id);
 int tsc_client_next(struct tsc_client *c, struct tsc_proto_msg *ret_msg);
+const char *tsc_client_user_name(const struct tsc_client *c, uint32_t uid);
 int tsc_client_call(struct tsc_client *c, const struct tsc_proto_request *req,
 		    uint8_t **ret_data, size_t *ret_len);
 

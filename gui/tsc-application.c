@@ -81,9 +81,9 @@ static void create_sources(TscApplication *self)
 				   *c, error->message);
 			continue;
 		}
-		g_ptr_array_add(
-			self->sources,
-			tsc_source_new_command((const char *const *)argv, *c));
+		g_ptr_array_add(self->sources,
+				tsc_source_new_command(
+					(const char *const *)argv, NULL));
 	}
 	/* only recordings to replay: no daemon unless one is named */
 	if (!n && !self->replays && !self->files)

@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,7 +44,7 @@ struct _TscRecorder {
 	GMutex lock; /* the reader thread records, the main thread marks */
 	char *dir;
 	char *host;
-	gboolean resolve_users;
+	GHashTable *users; /* uid -> its name on the daemon's machine */
 	GHashTable *ttys; /* TSC_TTY_KEY -> struct rtty */
 };
 
@@ -70,14 +69,14 @@ static void rtty_free(gpointer data)
 	g_free(t);
 }
 
-TscRecorder *tsc_recorder_new(const char *dir, const char *host,
-			      gboolean resolve_users)
+/* Logs of @host's sessions, in @dir/HOST/USER/. */
+TscRecorder *tsc_recorder_new(const char *dir, const char *host)
 {
 	TscRecorder *rec = g_new0(TscRecorder, 1);
 
 	rec->dir = g_strdup(dir);
 	rec->host = g_strdup(host);
-	rec->resolve_users = resolve_users;
+	rec->users = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	rec->ttys = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 					  rtty_free);
 	g_mutex_init(&rec->lock);
@@ -89,10 +88,28 @@ void tsc_recorder_free(TscRecorder *rec)
 	if (!rec)
 		return;
 	g_hash_table_unref(rec->ttys);
+	g_hash_table_unref(rec->users);
 	g_mutex_clear(&rec->lock);
 	g_free(rec->dir);
 	g_free(rec->host);
 	g_free(rec);
+}
+
+/* The daemon named its machine: logs opened from now on go below @host. */
+void tsc_recorder_set_host(TscRecorder *rec, const char *host)
+{
+	g_mutex_lock(&rec->lock);
+	g_free(rec->host);
+	rec->host = g_strdup(host);
+	g_mutex_unlock(&rec->lock);
+}
+
+/* The daemon named @uid @name (empty: it has no name there). */
+void tsc_recorder_set_user(TscRecorder *rec, guint32 uid, const char *name)
+{
+	g_mutex_lock(&rec->lock);
+	g_hash_table_insert(rec->users, GUINT_TO_POINTER(uid), g_strdup(name));
+	g_mutex_unlock(&rec->lock);
 }
 
 /* A file name component: no '/', no leading '.', never empty. */
@@ -112,16 +129,16 @@ static int open_log(TscRecorder *rec, struct rtty *t)
 	guint64 start = t->have_open ? t->open_ts : t->first_ts;
 	g_autofree char *user = NULL, *host = NULL, *tty = NULL, *base = NULL;
 	g_autofree char *dir = NULL;
-	struct passwd *pw = NULL;
+	const char *name = NULL;
 	struct tm tm;
 	time_t secs = (time_t)(start / 1000000000u);
 	char stamp[32];
 	int fd = -1, r;
 
-	if (uid != TTYSCOPE_UID_UNSET && rec->resolve_users)
-		pw = getpwuid(uid);
-	if (pw)
-		user = component(pw->pw_name);
+	if (uid != TTYSCOPE_UID_UNSET)
+		name = g_hash_table_lookup(rec->users, GUINT_TO_POINTER(uid));
+	if (name && name[0])
+		user = component(name);
 	else if (uid != TTYSCOPE_UID_UNSET)
 		user = g_strdup_printf("%u", uid);
 	else
@@ -153,7 +170,7 @@ static int open_log(TscRecorder *rec, struct rtty *t)
 				.start_ns = start,
 				.host = rec->host,
 				.tty = t->name,
-				.user = pw ? pw->pw_name : user,
+				.user = name && name[0] ? name : user,
 				.n_fields = t->session.comm[0] ? 2 : 1,
 				.fields = t->session.comm[0] ? fields :
 							       fields + 1,

@@ -23,8 +23,9 @@ typedef struct _TscRecorder TscRecorder;
 /* Key of a tty in tables: major in the upper 32 bits. */
 #define TSC_TTY_KEY(major, minor) (((guint64)(major) << 32) | (minor))
 
-TscRecorder *tsc_recorder_new(const char *dir, const char *host,
-			      gboolean resolve_users);
+TscRecorder *tsc_recorder_new(const char *dir, const char *host);
+void tsc_recorder_set_host(TscRecorder *rec, const char *host);
+void tsc_recorder_set_user(TscRecorder *rec, guint32 uid, const char *name);
 int tsc_recorder_record(TscRecorder *rec, const struct tsc_rec *r);
 int tsc_recorder_mark(TscRecorder *rec, const struct tsc_rec *r);
 void tsc_recorder_retain(TscRecorder *rec, GHashTable *live);

@@ -5,7 +5,6 @@
  * Main thread only.
  */
 #include <errno.h>
-#include <pwd.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
@@ -45,7 +44,6 @@ struct _TscSession {
 	TscSource *source; /* weak: cleared by tsc_session_detach_source() */
 	char *host;
 	guint32 major, minor;
-	gboolean resolve_users;
 
 	/* what the records said */
 	char *tty;
@@ -177,18 +175,21 @@ static void flush_output(TscSession *self)
 
 static void set_user(TscSession *self, guint32 uid)
 {
-	struct passwd pw, *res = NULL;
-	char buf[1024];
+	g_autofree char *name = NULL;
 
 	if (uid == self->uid && self->user)
 		return;
 	self->uid = uid;
 	g_free(self->user);
-	if (uid == TTYSCOPE_UID_UNSET)
+	if (uid == TTYSCOPE_UID_UNSET) {
 		self->user = g_strdup("");
-	else if (self->resolve_users &&
-		 getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
-		self->user = g_strdup(pw.pw_name);
+		return;
+	}
+	/* the daemon named the uid before the record that carries it */
+	name = self->source ? tsc_source_dup_user_name(self->source, uid) :
+			      NULL;
+	if (name && name[0])
+		self->user = g_steal_pointer(&name);
 	else
 		self->user = g_strdup_printf("%u", uid);
 }
@@ -413,6 +414,16 @@ guint32 tsc_session_get_minor(TscSession *self)
 const char *tsc_session_get_host(TscSession *self)
 {
 	return self->host;
+}
+
+/* The source learnt its host's name from the daemon. */
+void tsc_session_set_host(TscSession *self, const char *host)
+{
+	if (!g_strcmp0(self->host, host))
+		return;
+	g_free(self->host);
+	self->host = g_strdup(host);
+	g_signal_emit(self, signals[SIG_CHANGED], 0);
 }
 
 const char *tsc_session_get_tty(TscSession *self)
@@ -664,11 +675,10 @@ static void tsc_session_init(TscSession *self)
 
 /**
  * tsc_session_new - a session of @source's tty @major:@minor
- * @resolve_users: name users by the local password database (the source
- *	is this machine); otherwise uids are shown as numbers
+ *
+ * Users are named as the source's daemon names them.
  */
-TscSession *tsc_session_new(TscSource *source, guint32 major, guint32 minor,
-			    gboolean resolve_users)
+TscSession *tsc_session_new(TscSource *source, guint32 major, guint32 minor)
 {
 	TscSession *self = g_object_new(TSC_TYPE_SESSION, NULL);
 
@@ -677,7 +687,6 @@ TscSession *tsc_session_new(TscSource *source, guint32 major, guint32 minor,
 	self->host = g_strdup(tsc_source_get_host(source));
 	self->major = major;
 	self->minor = minor;
-	self->resolve_users = resolve_users;
 	self->tty = g_strdup_printf("%u:%u", major, minor);
 	set_user(self, TTYSCOPE_UID_UNSET);
 	return self;

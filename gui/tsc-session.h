@@ -45,13 +45,13 @@ G_DECLARE_FINAL_TYPE(TscSession, tsc_session, TSC, SESSION, GObject)
 typedef void (*TscSessionChunkFunc)(guint rows, guint cols, const guint8 *data,
 				    gsize len, gpointer user_data);
 
-TscSession *tsc_session_new(TscSource *source, guint32 major, guint32 minor,
-			    gboolean resolve_users);
+TscSession *tsc_session_new(TscSource *source, guint32 major, guint32 minor);
 
 TscSource *tsc_session_get_source(TscSession *self);
 guint32 tsc_session_get_major(TscSession *self);
 guint32 tsc_session_get_minor(TscSession *self);
 const char *tsc_session_get_host(TscSession *self);
+void tsc_session_set_host(TscSession *self, const char *host);
 const char *tsc_session_get_tty(TscSession *self);
 const char *tsc_session_get_user(TscSession *self);
 const char *tsc_session_get_command(TscSession *self);

@@ -71,6 +71,7 @@ struct link {
 	TscRecorder *recorder; /* borrowed from the source */
 	GHashTable *feeds; /* TSC_TTY_KEY -> struct feed */
 	GHashTable *listed; /* ttys of the LIST being received */
+	gboolean host_from_daemon; /* name the recorder's host after HELLO */
 
 	/* protected by lock */
 	GMutex lock;
@@ -82,6 +83,8 @@ struct link {
 	gboolean ended;
 	char *end_message;
 	int record_error; /* a log could not be written, not yet told */
+	/* uid -> name, from the daemon's USER messages (docs/PROTOCOL.md) */
+	GHashTable *users;
 };
 
 struct _TscSource {
@@ -92,7 +95,7 @@ struct _TscSource {
 	char *host;
 	char *label;
 	char *record_dir;
-	gboolean resolve_users;
+	gboolean host_from_daemon; /* the daemon's HELLO names the host */
 
 	TscSourceState state;
 	char *error;
@@ -141,6 +144,7 @@ static void link_unref(struct link *l)
 		return;
 	g_clear_pointer(&l->feeds, g_hash_table_unref);
 	g_clear_pointer(&l->listed, g_hash_table_unref);
+	g_clear_pointer(&l->users, g_hash_table_unref);
 	if (l->control) {
 		struct feed *c = l->control;
 
@@ -327,10 +331,25 @@ static int link_dispatch(struct link *l, const struct tsc_rec *rec)
 	struct tsc_proto_msg m;
 
 	switch (h->type) {
+	case TSC_MSG_USER:
+		/* before the records that carry the uid: kept at once */
+		if (tsc_proto_parse(rec->raw, size, &m) < 0)
+			return -EBADMSG;
+		g_mutex_lock(&l->lock);
+		g_hash_table_insert(l->users, GUINT_TO_POINTER(m.user.uid),
+				    g_strdup(m.user.name));
+		g_mutex_unlock(&l->lock);
+		if (l->recorder)
+			tsc_recorder_set_user(l->recorder, m.user.uid,
+					      m.user.name);
+		return 0;
 	case TSC_MSG_HELLO:
 	case TSC_MSG_REPLY:
 		if (tsc_proto_parse(rec->raw, size, &m) < 0)
 			return -EBADMSG;
+		if (h->type == TSC_MSG_HELLO && l->recorder &&
+		    l->host_from_daemon && m.hello.host[0])
+			tsc_recorder_set_host(l->recorder, m.hello.host);
 		if (h->type == TSC_MSG_REPLY && m.reply.verb == TSC_VERB_LIST &&
 		    !m.reply.error)
 			link_list_entries(l, &m.reply);
@@ -466,8 +485,10 @@ static struct link *link_new(TscSource *self)
 					 feed_unref);
 	l->listed = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 					  NULL);
+	l->users = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	l->control = feed_new(l, CONTROL_KEY);
 	l->recorder = self->recorder;
+	l->host_from_daemon = self->host_from_daemon;
 	return l;
 }
 
@@ -752,6 +773,24 @@ static void source_disconnected(TscSource *self, const char *message)
 		  self->refusal ? self->refusal : message);
 }
 
+/* The daemon named its machine: the source and its sessions take the name. */
+static void set_host(TscSource *self, const char *host)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	if (!g_strcmp0(self->host, host))
+		return;
+	g_free(self->host);
+	self->host = g_strdup(host);
+	g_hash_table_iter_init(&it, self->sessions);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		tsc_session_set_host(v, host);
+	g_hash_table_iter_init(&it, self->detached);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		tsc_session_set_host(v, host);
+}
+
 static void source_take_control(TscSource *self, struct link *l,
 				GByteArray *data)
 {
@@ -779,6 +818,8 @@ static void source_take_control(TscSource *self, struct link *l,
 		if (m.type == TSC_MSG_HELLO) {
 			if (m.hello.version != TSC_PROTO_VERSION)
 				continue;
+			if (self->host_from_daemon && m.hello.host[0])
+				set_host(self, m.hello.host);
 			self->next_delay = 1;
 			g_clear_pointer(&self->error, g_free);
 			set_state(self, TSC_SOURCE_CONNECTED, NULL);
@@ -805,8 +846,8 @@ static void source_take_control(TscSource *self, struct link *l,
 
 static TscSession *add_session(TscSource *self, guint64 key)
 {
-	TscSession *s = tsc_session_new(self, (guint32)(key >> 32),
-					(guint32)key, self->resolve_users);
+	TscSession *s =
+		tsc_session_new(self, (guint32)(key >> 32), (guint32)key);
 
 	g_hash_table_insert(self->sessions, g_memdup2(&key, sizeof(key)), s);
 	g_signal_emit(self, signals[SIG_SESSION_ADDED], 0, s);
@@ -897,21 +938,42 @@ TscSource *tsc_source_new_socket(const char *path)
 	TscSource *self = source_new(g_get_host_name(), p);
 
 	self->socket_path = g_strdup(p);
-	self->resolve_users = TRUE;
+	self->host_from_daemon = TRUE;
 	return self;
 }
 
 /*
  * A source speaking the protocol on the stdin/stdout of @argv, such as
- * ssh HOST ttyscope stream; @host names it.
+ * ssh HOST ttyscope stream; @host names it, or NULL: the host name the
+ * daemon gives (the command line until it is connected).
  */
 TscSource *tsc_source_new_command(const char *const *argv, const char *host)
 {
 	g_autofree char *label = g_strjoinv(" ", (char **)argv);
-	TscSource *self = source_new(host, label);
+	TscSource *self = source_new(host ? host : label, label);
 
 	self->argv = g_strdupv((char **)argv);
+	self->host_from_daemon = !host;
 	return self;
+}
+
+/**
+ * tsc_source_dup_user_name - what @uid is called on the daemon's machine
+ *
+ * Returns: the name the daemon gave (empty: it has none there), or NULL
+ * when it has not named the uid on this connection; free with g_free().
+ */
+char *tsc_source_dup_user_name(TscSource *self, guint32 uid)
+{
+	struct link *l = self->link;
+	char *name;
+
+	if (!l)
+		return NULL;
+	g_mutex_lock(&l->lock);
+	name = g_strdup(g_hash_table_lookup(l->users, GUINT_TO_POINTER(uid)));
+	g_mutex_unlock(&l->lock);
+	return name;
 }
 
 /**
@@ -936,8 +998,7 @@ void tsc_source_set_record_dir(TscSource *self, const char *dir)
 	self->record_dir = g_strdup(dir);
 	g_clear_pointer(&self->recorder, tsc_recorder_free);
 	if (dir)
-		self->recorder =
-			tsc_recorder_new(dir, self->host, self->resolve_users);
+		self->recorder = tsc_recorder_new(dir, self->host);
 }
 
 static void on_child_exit(GPid pid, gint status, gpointer data)

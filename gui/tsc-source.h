@@ -47,6 +47,7 @@ void tsc_source_reconnect_now(TscSource *self);
 
 const char *tsc_source_get_host(TscSource *self);
 const char *tsc_source_get_label(TscSource *self);
+char *tsc_source_dup_user_name(TscSource *self, guint32 uid);
 TscSourceState tsc_source_get_state(TscSource *self);
 const char *tsc_source_get_error(TscSource *self);
 guint tsc_source_get_retry_delay(TscSource *self);

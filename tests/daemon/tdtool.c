@@ -270,6 +270,16 @@ static void print_rec(const struct tsc_rec *r)
 
 	if (h->type == TSC_MSG_SYNC)
 		name = "SYNC";
+	if (h->type == TSC_MSG_USER) {
+		struct tsc_proto_msg m;
+
+		if (tsc_proto_parse(r->raw, TSC_REC_HDR_SIZE + h->len, &m) > 0)
+			printf("USER uid=%u name=%s\n", m.user.uid,
+			       m.user.name);
+		else
+			printf("USER malformed\n");
+		return;
+	}
 	if (name)
 		printf("%s %u:%u seq=%" PRIu64, name, h->major, h->minor,
 		       h->seq);
@@ -444,6 +454,10 @@ static int cmd_client(int argc, char **argv)
 	if (m.type != TSC_MSG_HELLO)
 		die("no HELLO", EPROTO);
 	printf("hello version=%u uid=%u\n", m.hello.version, m.hello.uid);
+	if (i < argc && !strcmp(argv[i], "host")) {
+		printf("host=%s\n", m.hello.host);
+		i++;
+	}
 	if (i < argc && !strcmp(argv[i], "badhello")) {
 		h.version = 99;
 		i++;

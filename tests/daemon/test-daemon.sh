@@ -173,42 +173,58 @@ t_protocol() {
 		out 136:5 one
 		in 136:5 0 x
 		out 136:5 two
+		open 136:8 pts/8
+		session 136:8 300 65534 bash
 	EOF
-	wait_records 6
-	expect "list" client list <<-'EOF'
-		hello version=1 uid=0
+	wait_records 8
+	# the daemon names each uid once, before the entry that carries it,
+	# and tells its host name in its HELLO
+	expect "list" client host list list <<-EOF
+		hello version=2 uid=0
+		host=$(uname -n)
+		USER uid=65534 name=nobody
+		USER uid=0 name=root
 		reply list error=0
+		tty 136:8 pts/8 pass=1 uid=65534 bash 0x0 records=2
+		tty 136:5 pts/5 pass=1 uid=0 sh 30x100 records=6
+		reply list error=0
+		tty 136:8 pts/8 pass=1 uid=65534 bash 0x0 records=2
 		tty 136:5 pts/5 pass=1 uid=0 sh 30x100 records=6
 	EOF
 	# catch-up: OPEN, WINSIZE, SESSION, OUT (no IN), then SYNC
-	expect "subscribe catch-up" client sub 136:5 6 <<-'EOF'
-		hello version=1 uid=0
+	expect "subscribe catch-up" client sub 136:5 7 <<-'EOF'
+		hello version=2 uid=0
 		reply subscribe error=0
 		OPEN 136:5 seq=0 pts/5
 		WINSIZE 136:5 seq=1 30x100
+		USER uid=0 name=root
 		SESSION 136:5 seq=2 sid=200 uid=0 sh
 		OUT 136:5 seq=3 one
 		OUT 136:5 seq=5 two
 		SYNC 136:5 seq=5
 	EOF
 	# live records after the catch-up
-	client sub all 8 >"$T/live" &
+	client sub all 15 >"$T/live" &
 	local cpid=$!
 	wait_subscribed
 	feed <<-'EOF'
 		out 136:5 three
 		in 136:5 1 pw
+		session 136:5 201 4242 sh
 	EOF
 	wait "$cpid" || fail "live subscriber: $(cat "$T/live")"
-	expect "live records" tail -n 2 "$T/live" <<-'EOF'
+	# a uid without a name there: USER with an empty name
+	expect "live records" tail -n 4 "$T/live" <<-'EOF'
 		OUT 136:5 seq=6 three
 		IN 136:5 seq=7 flags=1 **
+		USER uid=4242 name=
+		SESSION 136:5 seq=8 sid=201 uid=4242 sh
 	EOF
 	expect "control requests" client block 136:5 unblock 136:5 \
 		inject 136:5 'ls\r' hangup 136:5 detach 136:5 \
 		message 136:5 'hello\e[2J\nbye' message 136:9 x \
 		attach "$T/devroot/pts/5" <<-'EOF'
-		hello version=1 uid=0
+		hello version=2 uid=0
 		reply block error=0
 		reply unblock error=0
 		reply inject error=0 accepted=3
@@ -236,12 +252,12 @@ t_protocol() {
 	done
 	# protocol errors: bad version, garbage, unknown verb
 	expect "bad hello" client badhello list <<-'EOF'
-		hello version=1 uid=0
+		hello version=2 uid=0
 		reply ? error=93 (Protocol not supported)
 	EOF
 	# garbage: EBADMSG, then the daemon closes the connection
 	expect "garbage" client garbage <<-'END'
-		hello version=1 uid=0
+		hello version=2 uid=0
 		reply ? error=74 (Bad message)
 		EOF
 	END
@@ -266,7 +282,7 @@ t_auth() {
 	grep -q "refused connection of uid=65533" "$T/err" || fail "no audit of refusal"
 	expect "member allowed" setpriv --reuid=65533 --regid=65533 \
 		--groups=65534 "$TDTOOL" client "$T/sock" block 1:2 <<-'EOF'
-		hello version=1 uid=65533
+		hello version=2 uid=65533
 		reply block error=0
 	EOF
 	grep -qx "set_pass 1:2 pass=0 operator=65533" "$T/ctl" || fail "operator uid"

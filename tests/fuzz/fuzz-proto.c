@@ -5,9 +5,10 @@
  *
  * Each message is parsed with tsc_proto_parse() until the bytes run out
  * or are rejected; LIST and STATS reply data are decoded too. Invariants:
- * a parsed message lies within the bytes; HELLO, REQUEST, REPLY and SYNC
- * encode back to exactly the bytes they came from (HELLO: apart from the
- * reserved field), and LIST entries and STATS blocks decode and encode to
+ * a parsed message lies within the bytes; HELLO, REQUEST, REPLY, SYNC and
+ * USER encode back to exactly the bytes they came from (HELLO and USER:
+ * apart from the header fields they do not carry, and HELLO's reserved
+ * field), and LIST entries and STATS blocks decode and encode to
  * a fixed point.
  */
 #include <errno.h>
@@ -32,6 +33,11 @@ static void round_trip(const struct tsc_proto_msg *m, size_t n)
 		/* the header fields other than ts_ns are not carried */
 		FUZZ_ASSERT(!memcmp(buf + 40, m->rec.raw + 40, 12) &&
 			    !memcmp(buf + 56, m->rec.raw + 56, n - 56));
+		return;
+	case TSC_MSG_USER:
+		r = tsc_proto_encode_user(&m->user, h->ts_ns, buf, sizeof(buf));
+		FUZZ_ASSERT(r == (int)n);
+		FUZZ_ASSERT(!memcmp(buf + 40, m->rec.raw + 40, n - 40));
 		return;
 	case TSC_MSG_REQUEST:
 		r = tsc_proto_encode_request(&m->request, h->ts_ns, buf,

@@ -318,10 +318,20 @@ static void seeds_proto(void)
 				     .len = sizeof(data) };
 	int n;
 
+	struct tsc_proto_hello h = { .version = TSC_PROTO_VERSION,
+				     .uid = 1000,
+				     .name = "ttyscoped 0.1.0",
+				     .host = "lab" };
+	struct tsc_proto_user u = { .uid = 1000, .name = "student1" };
+
 	requests(&b);
 	save_bytes("requests", &b);
+	/* what a client receives: the daemon's HELLO, USER, replies */
 	b.len = 0;
-	hello(&b, TSC_PROTO_VERSION);
+	n = tsc_proto_encode_hello(&h, T0, b.buf + b.len, 8192);
+	b.len += (size_t)n;
+	n = tsc_proto_encode_user(&u, T0, b.buf + b.len, 8192);
+	b.len += (size_t)n;
 	tsc_proto_encode_tty(&t, data);
 	tsc_proto_encode_tty(&t, data + TSC_PROTO_TTY_SIZE);
 	n = tsc_proto_encode_reply(&q, T0, b.buf + b.len, 8192);

@@ -6,8 +6,9 @@
  * guest's typist (tests/vm/demo/typist.c) types for, as the test asks
  * over a second port that also carries back what the student's terminal
  * shows. Checks, on the guest side and in the GUI:
- *   - the session is listed with its user and command, and its terminal
- *     shows what the student typed and what the shell answered;
+ *   - the session is listed with its user and host as the guest names
+ *     them, and its command; its terminal shows what the student typed
+ *     and what the shell answered;
  *   - Block: what the student types next never reaches the shell (no echo,
  *     no output in the guest; the daemon's records are IN_DROPPED);
  *   - Take Over: a command typed in the GUI's view runs in the shell.
@@ -109,8 +110,8 @@ static gboolean path_has(const char *path, const char *part)
 /* The payloads of the records of @type in the log, one after the other. */
 static char *log_payloads(const char *dir, unsigned int type)
 {
-	/* the log of uid 1007's session */
-	g_autofree char *path = gt_find_file(dir, path_has, "/1007/");
+	/* the log of student7's session, below the guest's host name */
+	g_autofree char *path = gt_find_file(dir, path_has, "/lab/student7/");
 	struct tsc_log_reader *lr;
 	struct tsc_rec rec;
 	GString *s = g_string_new(NULL);
@@ -155,10 +156,15 @@ static void lab_body(gpointer data)
 	GtkWidget *vw;
 	guint64 bytes;
 
-	/* the student's session is listed with its user and command */
-	WAIT_FOR((s = find_user(fx, "1007")) != NULL, "uid 1007's session");
+	/*
+	 * The student's session is listed with its user and command. The
+	 * user and the host are named by the guest's daemon: this machine
+	 * has no student7, and the source is a command line.
+	 */
+	WAIT_FOR((s = find_user(fx, "student7")) != NULL, "student7's session");
 	WAIT_FOR(!g_strcmp0(tsc_session_get_command(s), "sh"),
 		 "its command sh");
+	g_assert_cmpstr(tsc_session_get_host(s), ==, "lab");
 	g_assert_cmpint(tsc_session_get_state(s), ==, TSC_SESSION_LIVE);
 	view = tsc_window_open_session(fx->win, s);
 	vw = GTK_WIDGET(view);

@@ -47,6 +47,15 @@ static void send_reply(int fd, uint64_t id, uint32_t verb, uint32_t error,
 	put(fd, buf, tsc_proto_encode_reply(&r, 1, buf, sizeof(buf)));
 }
 
+static void send_user(int fd, uint32_t uid, const char *name)
+{
+	struct tsc_proto_user u = { .uid = uid };
+	uint8_t buf[TSC_REC_MAX_SIZE];
+
+	strcpy(u.name, name);
+	put(fd, buf, tsc_proto_encode_user(&u, 1, buf, sizeof(buf)));
+}
+
 /* The next message from the client; exits the fake daemon on errors. */
 static void get(struct tsc_reader *rd, struct tsc_proto_msg *m)
 {
@@ -69,13 +78,17 @@ static void daemon_ok(int fd)
 		_exit(92);
 	send_hello(fd, TSC_PROTO_VERSION, 42);
 	get(rd, &m);
-	if (m.type != TSC_MSG_HELLO || m.hello.version != 1 ||
+	if (m.type != TSC_MSG_HELLO || m.hello.version != TSC_PROTO_VERSION ||
 	    strcmp(m.hello.name, "test 1"))
 		_exit(93);
 	get(rd, &m);
 	if (m.type != TSC_MSG_REQUEST || m.request.verb != TSC_VERB_LIST ||
 	    m.request.id != 1)
 		_exit(94);
+	send_user(fd, 1001, "student1");
+	send_user(fd, 1002, "");
+	send_user(fd, 1003, "old");
+	send_user(fd, 1003, "new");
 	send_reply(fd, 1, TSC_VERB_LIST, 0, true, tty, sizeof(tty));
 	/* a subscription's record in between is skipped */
 	put(fd, out,
@@ -100,9 +113,9 @@ static void daemon_refuse(int fd)
 	send_reply(fd, 0, 0, EACCES, false, NULL, 0);
 }
 
-static void daemon_version2(int fd)
+static void daemon_version1(int fd)
 {
-	send_hello(fd, 2, 0);
+	send_hello(fd, 1, 0);
 }
 
 static void daemon_silent(int fd)
@@ -209,6 +222,11 @@ START_TEST(test_calls)
 	ck_assert_int_eq(data[0], 'a');
 	ck_assert_mem_eq(data + TSC_PROTO_TTY_SIZE, "bcd", 3);
 	free(data);
+	/* the USER messages before the reply were kept */
+	ck_assert_str_eq(tsc_client_user_name(c, 1001), "student1");
+	ck_assert_str_eq(tsc_client_user_name(c, 1002), "");
+	ck_assert_str_eq(tsc_client_user_name(c, 1003), "new");
+	ck_assert_ptr_null(tsc_client_user_name(c, 1004));
 	ck_assert_int_eq(tsc_client_call(c, &stats, &data, &len), -ENODEV);
 	/* the asynchronous way: request, then read the reply */
 	ck_assert_int_eq(tsc_client_set_nonblock(c, true), 0);
@@ -241,7 +259,7 @@ static const struct {
 	int want;
 } hello_cases[] = {
 	{ "refused", daemon_refuse, -EACCES },
-	{ "protocol version 2", daemon_version2, -EPROTONOSUPPORT },
+	{ "protocol version 1", daemon_version1, -EPROTONOSUPPORT },
 	{ "closed at once", daemon_silent, -ECONNRESET },
 	{ "a record before HELLO", daemon_record_first, -EPROTO },
 	{ "garbage", daemon_garbage, -EPROTO },

@@ -22,10 +22,105 @@ START_TEST(test_hello_roundtrip)
 	ck_assert_int_eq(tsc_test_le16(buf + 6), TSC_MSG_HELLO);
 	ck_assert_int_eq(tsc_proto_parse(buf, (size_t)n, &m), n);
 	ck_assert_uint_eq(m.type, TSC_MSG_HELLO);
-	ck_assert_uint_eq(m.hello.version, 1);
+	ck_assert_uint_eq(m.hello.version, 2);
 	ck_assert_uint_eq(m.hello.uid, 7);
 	ck_assert_str_eq(m.hello.name, "ttyscoped 0.1.0");
+	ck_assert_str_eq(m.hello.host, "");
 	ck_assert_int_eq(tsc_proto_encode_hello(&h, 42, buf, 60), -ENOBUFS);
+
+	/* the daemon's: name, NUL, host name */
+	strcpy(h.host, "lab");
+	n = tsc_proto_encode_hello(&h, 42, buf, sizeof(buf));
+	ck_assert_int_eq(n, 40 + 16 + 15 + 1 + 3);
+	ck_assert_mem_eq(buf + 56, "ttyscoped 0.1.0\0lab", 19);
+	ck_assert_int_eq(tsc_proto_parse(buf, (size_t)n, &m), n);
+	ck_assert_str_eq(m.hello.name, "ttyscoped 0.1.0");
+	ck_assert_str_eq(m.hello.host, "lab");
+	/* an empty name with a host */
+	h.name[0] = '\0';
+	n = tsc_proto_encode_hello(&h, 42, buf, sizeof(buf));
+	ck_assert_int_eq(tsc_proto_parse(buf, (size_t)n, &m), n);
+	ck_assert_str_eq(m.hello.name, "");
+	ck_assert_str_eq(m.hello.host, "lab");
+}
+END_TEST
+
+/* Parse a message of @type whose payload is @head, then @text. */
+static int parse_msg(uint16_t type, const void *head, size_t head_len,
+		     const char *text, size_t len)
+{
+	struct tsc_test_rec r = { .type = type,
+				  .len = (uint32_t)(head_len + len) };
+	uint8_t buf[TSC_REC_MAX_SIZE], payload[TSC_REC_MAX_SIZE];
+	struct tsc_proto_msg m;
+
+	memcpy(payload, head, head_len);
+	memcpy(payload + head_len, text, len);
+	return tsc_proto_parse(buf, tsc_test_put(buf, &r, payload), &m);
+}
+
+static int parse_hello_text(const char *text, size_t len)
+{
+	uint8_t head[TSC_HELLO_SIZE] = { 2 };
+
+	return parse_msg(TSC_MSG_HELLO, head, sizeof(head), text, len);
+}
+
+START_TEST(test_hello_malformed)
+{
+	char long_text[200];
+
+	ck_assert_int_eq(parse_hello_text("a\0b", 3), 40 + 16 + 3);
+	ck_assert_int_eq(parse_hello_text("a\0", 2), -EBADMSG);
+	ck_assert_int_eq(parse_hello_text("a\0b\0", 4), -EBADMSG);
+	ck_assert_int_eq(parse_hello_text("a\0b\0c", 5), -EBADMSG);
+	memset(long_text, 'x', sizeof(long_text));
+	ck_assert_int_eq(parse_hello_text(long_text, 64), 40 + 16 + 64);
+	ck_assert_int_eq(parse_hello_text(long_text, 65), -EBADMSG);
+	long_text[64] = '\0';
+	ck_assert_int_eq(parse_hello_text(long_text, 65 + 64), 40 + 16 + 129);
+	ck_assert_int_eq(parse_hello_text(long_text, 65 + 65), -EBADMSG);
+}
+END_TEST
+
+START_TEST(test_user_roundtrip)
+{
+	struct tsc_proto_user u = { .uid = 1001 };
+	uint8_t buf[TSC_REC_MAX_SIZE], raw[TSC_REC_MAX_SIZE];
+	struct tsc_proto_msg m;
+	int n;
+
+	strcpy(u.name, "student1");
+	n = tsc_proto_encode_user(&u, 42, buf, sizeof(buf));
+	ck_assert_int_eq(n, 40 + 4 + 8);
+	ck_assert_int_eq(tsc_test_le16(buf + 6), TSC_MSG_USER);
+	ck_assert_int_eq(tsc_proto_parse(buf, (size_t)n, &m), n);
+	ck_assert_uint_eq(m.type, TSC_MSG_USER);
+	ck_assert_uint_eq(m.user.uid, 1001);
+	ck_assert_str_eq(m.user.name, "student1");
+	/* no name on the daemon's machine */
+	u.name[0] = '\0';
+	n = tsc_proto_encode_user(&u, 42, buf, sizeof(buf));
+	ck_assert_int_eq(n, 40 + 4);
+	ck_assert_int_eq(tsc_proto_parse(buf, (size_t)n, &m), n);
+	ck_assert_str_eq(m.user.name, "");
+	/* the longest name, and one byte more */
+	memset(u.name, 'u', TSC_USER_NAME_MAX);
+	n = tsc_proto_encode_user(&u, 42, buf, sizeof(buf));
+	ck_assert_int_eq(n, 40 + 4 + 255);
+	ck_assert_int_eq(tsc_proto_parse(buf, (size_t)n, &m), n);
+	ck_assert_uint_eq(strlen(m.user.name), 255);
+	memset(raw, 'u', sizeof(raw));
+	ck_assert_int_eq(parse_msg(TSC_MSG_USER, "\xe9\x03\0\0", 4,
+				   (const char *)raw, 256),
+			 -EBADMSG);
+	/* short, or a NUL in the name */
+	ck_assert_int_eq(parse_msg(TSC_MSG_USER, "\xe9\x03\0", 3, "", 0),
+			 -EBADMSG);
+	ck_assert_int_eq(parse_msg(TSC_MSG_USER, "\xe9\x03\0\0", 4, "a\0b", 3),
+			 -EBADMSG);
+	ck_assert_int_eq(parse_msg(TSC_MSG_USER, "\xe9\x03\0\0", 4, "ab", 2),
+			 40 + 6);
 }
 END_TEST
 
@@ -236,6 +331,8 @@ static Suite *proto_suite(void)
 	TCase *tc = tcase_create("proto");
 
 	tcase_add_test(tc, test_hello_roundtrip);
+	tcase_add_test(tc, test_hello_malformed);
+	tcase_add_test(tc, test_user_roundtrip);
 	tcase_add_test(tc, test_request_roundtrip);
 	tcase_add_test(tc, test_reply_roundtrip);
 	tcase_add_loop_test(tc, test_bad, 0, (int)ARRAY_SIZE(bad_cases));
