@@ -145,8 +145,8 @@ static TscSessionView *current_view(TscWindow *self)
 						   NULL;
 }
 
-/* Live sessions the list shows (the filter applies). */
-static GPtrArray *listed_live_sessions(TscWindow *self)
+/* The sessions the list shows, in its order (the filter applies). */
+static GPtrArray *listed_sessions(TscWindow *self, gboolean live_only)
 {
 	GPtrArray *list = g_ptr_array_new_with_free_func(g_object_unref);
 	GtkTreeIter iter;
@@ -156,12 +156,19 @@ static GPtrArray *listed_live_sessions(TscWindow *self)
 		TscSession *s;
 
 		gtk_tree_model_get(self->sort, &iter, COL_SESSION, &s, -1);
-		if (tsc_session_is_live(s) && tsc_session_get_source(s))
+		if (!live_only ||
+		    (tsc_session_is_live(s) && tsc_session_get_source(s)))
 			g_ptr_array_add(list, s);
 		else
 			g_object_unref(s);
 	}
 	return list;
+}
+
+/* Live sessions the list shows: what the bulk actions act on. */
+static GPtrArray *listed_live_sessions(TscWindow *self)
+{
+	return listed_sessions(self, TRUE);
 }
 
 /* ---- session list --------------------------------------------------------- */
@@ -554,6 +561,16 @@ void tsc_window_add_source(TscWindow *self, TscSource *source)
 GList *tsc_window_get_sessions(TscWindow *self)
 {
 	return g_hash_table_get_keys(self->rows);
+}
+
+/**
+ * tsc_window_dup_listed - the sessions the list shows, in its order
+ *
+ * The filter and the sort order apply. Returns: an array of references.
+ */
+GPtrArray *tsc_window_dup_listed(TscWindow *self)
+{
+	return listed_sessions(self, FALSE);
 }
 
 TscTile *tsc_window_get_tile(TscWindow *self, TscSession *session)

@@ -29,6 +29,7 @@ TscSessionView *tsc_window_open_session(TscWindow *self, TscSession *session);
 TscSessionView *tsc_window_get_view(TscWindow *self, TscSession *session);
 TscTile *tsc_window_get_tile(TscWindow *self, TscSession *session);
 GList *tsc_window_get_sessions(TscWindow *self);
+GPtrArray *tsc_window_dup_listed(TscWindow *self);
 void tsc_window_add_replay(TscWindow *self, GtkWidget *view);
 TscReplayView *tsc_window_open_replay(TscWindow *self, const char *path,
 				      const char *timing, GError **error);

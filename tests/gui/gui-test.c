@@ -3,6 +3,7 @@
  * What the GUI tests share; see gui-test.h.
  */
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -28,6 +29,34 @@ void gt_settle(guint ms)
 	while (g_get_monotonic_time() < end)
 		g_main_context_iteration(NULL, TRUE);
 	g_source_remove(tick);
+}
+
+static gboolean quit_loop(gpointer data)
+{
+	g_main_loop_quit(data);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * Run the main loop for @ms with nothing of the test's own waking it, and
+ * return the process's CPU time in that span as a fraction of it.
+ */
+double gt_idle_cpu(guint ms)
+{
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	struct rusage r0, r1;
+	gint64 t0;
+
+	getrusage(RUSAGE_SELF, &r0);
+	t0 = g_get_monotonic_time();
+	g_timeout_add(ms, quit_loop, loop);
+	g_main_loop_run(loop);
+	getrusage(RUSAGE_SELF, &r1);
+	return (double)((r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) * 1000000 +
+			(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) +
+			(r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) * 1000000 +
+			(r1.ru_stime.tv_usec - r0.ru_stime.tv_usec)) /
+	       (double)(g_get_monotonic_time() - t0);
 }
 
 /* ---- the application under test --------------------------------------------- */

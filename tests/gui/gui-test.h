@@ -33,6 +33,7 @@ gboolean gt_wake(gpointer data);
 	} while (0)
 
 void gt_settle(guint ms);
+double gt_idle_cpu(guint ms);
 
 void gt_run_app(TscApplication **app, TscWindow **win,
 		void (*body)(gpointer data), gpointer data,

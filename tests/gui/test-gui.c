@@ -5,8 +5,11 @@
  * test runs the real application (options, window, widgets) under Xvfb
  * and drives its widgets; see tests/gui/meson.build.
  *
- *   test-gui -p /gui/view        live feeding, resize, grid, two sources
- *   test-gui -p /gui/actions     block, take over, message, hang up, bulk
+ *   test-gui -p /gui/view        live feeding, resize, status bar, loss,
+ *                                scrollback, alternate screen, colours,
+ *                                UTF-8, idle CPU, grid, two sources
+ *   test-gui -p /gui/actions     block, take over, message, hang up, bulk;
+ *                                the list's filter and sorting
  *   test-gui -p /gui/reconnect   the daemon goes away and comes back
  *   test-gui -p /gui/record      --record writes replayable logs
  *   test-gui -p /gui/remote      --remote HOST (a fake ssh running ttyscope
@@ -21,7 +24,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -130,6 +132,34 @@ static void assert_text(TscTerminal *t, const char *want, const char *what)
 			want);
 }
 
+/* Wait until @t shows @text somewhere (or, for assert_no_text, nowhere). */
+static void wait_text(TscTerminal *t, const char *text, gboolean want,
+		      const char *what)
+{
+	gint64 end = g_get_monotonic_time() + TIMEOUT_S * G_USEC_PER_SEC;
+
+	for (;;) {
+		g_autofree char *have = tsc_terminal_dup_text(t);
+
+		if ((strstr(have, text) != NULL) == want)
+			return;
+		if (g_get_monotonic_time() > end)
+			g_error("%s: \"%s\" %s in:\n%s", what, text,
+				want ? "not shown" : "still shown", have);
+		gt_settle(20);
+	}
+}
+
+static void assert_has_text(TscTerminal *t, const char *text, const char *what)
+{
+	wait_text(t, text, TRUE, what);
+}
+
+static void assert_no_text(TscTerminal *t, const char *text, const char *what)
+{
+	wait_text(t, text, FALSE, what);
+}
+
 static gboolean file_has(const char *path, const char *text)
 {
 	g_autofree char *s = read_file(path);
@@ -179,6 +209,53 @@ static const char *const students =
 	"session 136:8 303 1003 vim\n"
 	"out 136:8 \\e[H\\e[2J\\e[1;34m#include\\e[0m\\s\\e[31m<stdio.h>\\e[0m\\r\\n\\r\\n\\e[32mint\\e[0m\\smain(\\e[32mvoid\\e[0m)\\r\\n{\\r\\n\\s\\s\\s\\sprintf(\\e[31m\"hi\\\\n\"\\e[0m);\\r\\n}\\r\\n\\e[34m~\\r\\n~\\r\\n~\\e[0m\\e[24;1H--\\sINSERT\\s--\n";
 
+/*
+ * The colours of pts/6's prompt, from the HTML that VTE copies of it:
+ * "bob@lab" in bold green, "~/src" in bold blue, then "make" in the
+ * default colour.
+ */
+static void check_colours(TscTerminal *t)
+{
+	GtkClipboard *cb = gtk_widget_get_clipboard(GTK_WIDGET(t),
+						    GDK_SELECTION_CLIPBOARD);
+	GtkSelectionData *sel;
+	g_autofree char *html = NULL;
+	g_autoptr(GRegex) re = NULL;
+
+	vte_terminal_select_all(VTE_TERMINAL(t));
+	vte_terminal_copy_clipboard_format(VTE_TERMINAL(t), VTE_FORMAT_HTML);
+	vte_terminal_unselect_all(VTE_TERMINAL(t));
+	sel = gtk_clipboard_wait_for_contents(cb, gdk_atom_intern("text/html",
+								  FALSE));
+	g_assert_nonnull(sel);
+	/* VTE offers text/html in UTF-16, with a byte order mark */
+	html = g_convert((const char *)gtk_selection_data_get_data(sel),
+			 gtk_selection_data_get_length(sel), "UTF-8", "UTF-16",
+			 NULL, NULL, NULL);
+	gtk_selection_data_free(sel);
+	g_assert_nonnull(html);
+	re = g_regex_new("<span style=\"color:#([0-9A-Fa-f]{2})([0-9A-Fa-f]{2})"
+			 "([0-9A-Fa-f]{2})\"><b>bob@lab</b></span>:"
+			 "<span style=\"color:#([0-9A-Fa-f]{2})([0-9A-Fa-f]{2})"
+			 "([0-9A-Fa-f]{2})\"><b>~/src</b></span>\\$ make\n",
+			 0, 0, NULL);
+	g_assert_nonnull(re);
+	g_autoptr(GMatchInfo) m = NULL;
+	if (!g_regex_match(re, html, 0, &m))
+		g_error("no green and blue prompt in:\n%s", html);
+	guint rgb[6];
+	for (int i = 0; i < 6; i++) {
+		g_autofree char *hex = g_match_info_fetch(m, i + 1);
+
+		rgb[i] = (guint)g_ascii_strtoull(hex, NULL, 16);
+	}
+	/* green, then blue */
+	g_assert_cmpuint(rgb[1], >, rgb[0]);
+	g_assert_cmpuint(rgb[1], >, rgb[2]);
+	g_assert_cmpuint(rgb[5], >, rgb[3]);
+	g_assert_cmpuint(rgb[5], >, rgb[4]);
+}
+
 static void view_body(gpointer data)
 {
 	struct fixture *fx = data;
@@ -187,8 +264,10 @@ static void view_body(gpointer data)
 	TscTerminal *term, *tile_term;
 	TscTile *tile;
 	g_autofree char *want1 = NULL, *want2 = NULL, *want3 = NULL;
-	struct rusage r0, r1;
-	gint64 t0;
+	g_autofree char *want4 = NULL, *before = NULL;
+	GtkAdjustment *adj;
+	GtkWidget *status;
+	GString *lines;
 	double cpu;
 
 	/* the catch-up draws the screen as it was */
@@ -248,18 +327,59 @@ static void view_body(gpointer data)
 	g_assert_cmpuint(tsc_session_get_lost(s), ==, 0);
 	g_assert_cmpuint(tsc_session_get_bytes(s), ==, 12 + 22 + 40 + 18);
 
+	/* the status bar: size, bytes, records lost, latency */
+	status = gt_find_widget(GTK_WIDGET(view), "status-label");
+	WAIT_FOR(g_str_has_prefix(gtk_label_get_text(GTK_LABEL(status)),
+				  "20×6 · 92 bytes · 0 lost · latency "),
+		 "the status bar");
+	/* records the daemon never got are counted and shown */
+	feed(&fx->d1, "skip 136:5 3\nout 136:5 !\n");
+	WAIT_FOR(tsc_session_get_lost(s) == 3, "3 records lost");
+	WAIT_FOR(g_str_has_prefix(gtk_label_get_text(GTK_LABEL(status)),
+				  "20×6 · 93 bytes · 3 lost · "),
+		 "the loss in the status bar");
+
+	/* the view keeps what scrolled off the screen; the tile does not */
+	lines = g_string_new(NULL);
+	for (int i = 1; i <= 40; i++)
+		g_string_append_printf(lines, "out 136:5 \\r\\nl%02d\n", i);
+	feed(&fx->d1, lines->str);
+	g_string_free(lines, TRUE);
+	WAIT_FOR(tsc_session_get_bytes(s) == 93 + 40 * 5, "40 more lines");
+	adj = gtk_scrollable_get_vadjustment(GTK_SCROLLABLE(term));
+	WAIT_FOR(gtk_adjustment_get_upper(adj) -
+				 gtk_adjustment_get_page_size(adj) >=
+			 40,
+		 "40 lines of scrollback");
+	assert_no_text(term, "hello", "the bottom of the view");
+	gtk_adjustment_set_value(adj, gtk_adjustment_get_lower(adj));
+	assert_has_text(term, "hello", "the top of the scrollback");
+	gtk_adjustment_set_value(adj,
+				 gtk_adjustment_get_upper(adj) -
+					 gtk_adjustment_get_page_size(adj));
+	assert_no_text(term, "hello", "back at the bottom");
+	adj = gtk_scrollable_get_vadjustment(GTK_SCROLLABLE(tile_term));
+	g_assert_cmpfloat(gtk_adjustment_get_upper(adj), <=,
+			  gtk_adjustment_get_page_size(adj));
+
+	/*
+	 * A full-screen program (vim, top, less) draws on the alternate
+	 * screen; when it ends the shell's screen is back as it was.
+	 */
+	before = tsc_terminal_dup_text(term);
+	feed(&fx->d1,
+	     "out 136:5 \\e[?1049h\\e[H\\e[2Jtop\\s-\\s10:42\\r\\nTasks:\\s97\n");
+	want4 = gt_screen(6, (const char *const[]){ "top - 10:42", "Tasks: 97",
+						    NULL });
+	assert_text(term, want4, "a full-screen program");
+	feed(&fx->d1, "out 136:5 \\e[?1049l\n");
+	assert_text(term, before, "after the full-screen program");
+
 	/* an idle window costs (almost) no CPU */
 	gt_settle(1600);
-	getrusage(RUSAGE_SELF, &r0);
-	t0 = g_get_monotonic_time();
-	gt_settle(3000);
-	getrusage(RUSAGE_SELF, &r1);
-	cpu = (double)((r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) * 1000000 +
-		       (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) +
-		       (r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) * 1000000 +
-		       (r1.ru_stime.tv_usec - r0.ru_stime.tv_usec)) /
-	      (double)(g_get_monotonic_time() - t0);
+	cpu = gt_idle_cpu(5000);
 	g_test_message("idle CPU: %.2f %%", cpu * 100);
+	g_assert_cmpfloat(cpu, <, 0.01);
 
 	/* screenshots: the list and grid, then the full view */
 	feed(&fx->d1, students);
@@ -278,8 +398,13 @@ static void view_body(gpointer data)
 	feed(&fx->d1, "pass 136:7 0 0\n");
 	tsc_window_open_session(fx->win, find_session(fx, "pts/8", NULL));
 	gt_shot("gui-view.png");
-	/* idle measurement last: the settle loop itself wakes every 10 ms */
-	g_assert_cmpfloat(cpu, <, 0.05);
+
+	/* colours and UTF-8 as the program wrote them */
+	view = tsc_window_open_session(fx->win,
+				       find_session(fx, "pts/6", NULL));
+	term = tsc_session_view_get_terminal(view);
+	assert_has_text(term, "Hello, world! Grüße, 你好", "UTF-8 text");
+	check_colours(term);
 }
 
 static void test_view(void)
@@ -308,6 +433,47 @@ static void test_view(void)
 
 /* ---- /gui/actions ------------------------------------------------------------ */
 
+/* The ttys of the sessions the list shows, in its order, space-separated. */
+static char *listed_ttys(struct fixture *fx)
+{
+	g_autoptr(GPtrArray) list = tsc_window_dup_listed(fx->win);
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < list->len; i++)
+		g_string_append_printf(s, "%s%s", i ? " " : "",
+				       tsc_session_get_tty(list->pdata[i]));
+	return g_string_free(s, FALSE);
+}
+
+static gboolean listed_is(struct fixture *fx, const char *ttys)
+{
+	g_autofree char *have = listed_ttys(fx);
+
+	return !strcmp(have, ttys);
+}
+
+static gboolean listed_ends_with(struct fixture *fx, const char *tty)
+{
+	g_autofree char *have = listed_ttys(fx);
+
+	return g_str_has_suffix(have, tty);
+}
+
+/* The session list's column titled @title. */
+static GtkTreeViewColumn *find_column(struct fixture *fx, const char *title)
+{
+	GtkTreeView *tv = GTK_TREE_VIEW(
+		gt_find_widget(GTK_WIDGET(fx->win), "session-list"));
+
+	for (guint i = 0; i < gtk_tree_view_get_n_columns(tv); i++) {
+		GtkTreeViewColumn *c = gtk_tree_view_get_column(tv, (int)i);
+
+		if (!g_strcmp0(gtk_tree_view_column_get_title(c), title))
+			return c;
+	}
+	g_error("no column %s", title);
+}
+
 static void actions_body(gpointer data)
 {
 	struct fixture *fx = data;
@@ -318,6 +484,11 @@ static void actions_body(gpointer data)
 	const char *ctl = fx->d1.ctl;
 	g_autofree char *pts5 =
 		g_build_filename(fx->d1.devroot, "pts", "5", NULL);
+	g_autofree char *pts6 =
+		g_build_filename(fx->d1.devroot, "pts", "6", NULL);
+	g_autofree char *pts7 =
+		g_build_filename(fx->d1.devroot, "pts", "7", NULL);
+	GtkWidget *entry;
 	guint uid = getuid();
 
 	WAIT_FOR((s = find_session(fx, "pts/5", NULL)) != NULL, "pts/5");
@@ -427,6 +598,38 @@ static void actions_body(gpointer data)
 	g_autofree char *ctl_have = read_file(ctl);
 
 	g_assert_cmpstr(ctl_have, ==, ctl_want);
+
+	/* the filter narrows the list, and what the bulk actions reach */
+	entry = gt_find_widget(GTK_WIDGET(fx->win), "filter-entry");
+	gtk_entry_set_text(GTK_ENTRY(entry), "PTS/7");
+	WAIT_FOR(listed_is(fx, "pts/7"), "only pts/7 listed");
+	g_action_group_activate_action(G_ACTION_GROUP(fx->win), "message-all",
+				       NULL);
+	WAIT_FOR((dialog = find_toplevel("message-dialog")) != NULL,
+		 "the message dialog for every listed session");
+	text = gt_find_widget(dialog, "message-text");
+	gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(text)),
+				 "Class ends in 5 minutes.", -1);
+	gtk_dialog_response(GTK_DIALOG(dialog), GTK_RESPONSE_ACCEPT);
+	WAIT_FOR(file_has(pts7, "\r\nClass ends in 5 minutes.\r\n*** End "
+				"of message ***\r\n"),
+		 "the message on pts/7");
+	gt_settle(300);
+	g_assert_false(file_has(pts6, "Class ends"));
+	/* by state, by user */
+	gtk_entry_set_text(GTK_ENTRY(entry), "closed");
+	WAIT_FOR(listed_is(fx, "pts/5"), "the closed session listed");
+	gtk_entry_set_text(GTK_ENTRY(entry), "nobody-here");
+	WAIT_FOR(listed_is(fx, ""), "nothing listed");
+
+	/* sorted by tty; a click on the header turns the order round */
+	gtk_entry_set_text(GTK_ENTRY(entry), "");
+	WAIT_FOR(listed_is(fx, "pts/5 pts/6 pts/7"), "every session, by tty");
+	gtk_tree_view_column_clicked(find_column(fx, "TTY"));
+	WAIT_FOR(listed_is(fx, "pts/7 pts/6 pts/5"), "by tty, descending");
+	/* by bytes: pts/5 has had output, the others none */
+	gtk_tree_view_column_clicked(find_column(fx, "Bytes"));
+	WAIT_FOR(listed_ends_with(fx, "pts/5"), "by bytes, the largest last");
 }
 
 static void test_actions(void)
