@@ -31,7 +31,7 @@ G_DEFINE_FINAL_TYPE(TscApplication, tsc_application, GTK_TYPE_APPLICATION)
 
 static const struct {
 	const char *action;
-	const char *accels[2];
+	const char *accels[3];
 } accels[] = {
 	{ "app.quit", { "<Primary><Shift>q", NULL } },
 	{ "win.find", { "<Primary><Shift>f", NULL } },
@@ -44,6 +44,9 @@ static const struct {
 	{ "win.block-all", { "<Primary><Alt>b", NULL } },
 	{ "win.unblock-all", { "<Primary><Alt>u", NULL } },
 	{ "win.message-all", { "<Primary><Alt>m", NULL } },
+	{ "win.tiles-smaller", { "<Primary>minus", NULL } },
+	{ "win.tiles-larger", { "<Primary>plus", "<Primary>equal" } },
+	{ "win.tiles-default", { "<Primary>0", NULL } },
 	{ "win.open", { "<Primary>o", NULL } },
 	{ "win.mark", { "<Primary>m", NULL } },
 };

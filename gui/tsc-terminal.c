@@ -14,7 +14,6 @@
 
 #include "tsc-terminal.h"
 
-#define COMPACT_SCALE 0.6
 #define SCROLLBACK_LINES 10000
 
 struct _TscTerminal {
@@ -318,8 +317,8 @@ static void tsc_terminal_init(TscTerminal *self)
 
 /**
  * tsc_terminal_new - a terminal for a full view, or a @compact one
- * @compact: a grid tile: scaled-down font, no scrollback, no focus, and
- *	clicks go to the parent
+ * @compact: a grid tile: no scrollback, no focus, and clicks go to the
+ *	parent (the tile scales its font)
  */
 GtkWidget *tsc_terminal_new(gboolean compact)
 {
@@ -327,7 +326,6 @@ GtkWidget *tsc_terminal_new(gboolean compact)
 
 	self->compact = compact;
 	if (compact) {
-		vte_terminal_set_font_scale(VTE_TERMINAL(self), COMPACT_SCALE);
 		vte_terminal_set_scrollback_lines(VTE_TERMINAL(self), 0);
 		gtk_widget_set_can_focus(GTK_WIDGET(self), FALSE);
 		vte_terminal_set_mouse_autohide(VTE_TERMINAL(self), FALSE);

@@ -9,7 +9,7 @@
 #include "tsc-tile.h"
 
 #define ACTIVITY_MS 1500
-#define TILE_MIN_WIDTH 240
+#define TILE_MIN_WIDTH 240 /* at TSC_TILE_SCALE_DEFAULT */
 
 struct _TscTile {
 	GtkFlowBoxChild parent_instance;
@@ -91,6 +91,23 @@ TscTerminal *tsc_tile_get_terminal(TscTile *self)
 	return self->terminal;
 }
 
+/*
+ * Scale the tile's terminal font by @scale (TSC_TILE_SCALE_DEFAULT: the
+ * size of a new tile); its least width follows.
+ */
+void tsc_tile_set_scale(TscTile *self, double scale)
+{
+	vte_terminal_set_font_scale(VTE_TERMINAL(self->terminal), scale);
+	gtk_widget_set_size_request(
+		GTK_WIDGET(self),
+		(int)(TILE_MIN_WIDTH * scale / TSC_TILE_SCALE_DEFAULT), -1);
+}
+
+double tsc_tile_get_scale(TscTile *self)
+{
+	return vte_terminal_get_font_scale(VTE_TERMINAL(self->terminal));
+}
+
 /* Output arrived in the last ACTIVITY_MS. */
 gboolean tsc_tile_get_active(TscTile *self)
 {
@@ -141,7 +158,7 @@ static void tsc_tile_init(TscTile *self)
 	gtk_widget_set_valign(GTK_WIDGET(self), GTK_ALIGN_START);
 	gtk_widget_set_halign(GTK_WIDGET(self), GTK_ALIGN_START);
 	/* room for the header of a narrow tty */
-	gtk_widget_set_size_request(GTK_WIDGET(self), TILE_MIN_WIDTH, -1);
+	tsc_tile_set_scale(self, TSC_TILE_SCALE_DEFAULT);
 	gtk_widget_show_all(box);
 }
 

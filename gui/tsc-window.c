@@ -43,6 +43,7 @@ struct _TscWindow {
 	GtkTreeModel *sort;
 	char *filter_text;
 	guint idle_timer;
+	guint tile_size; /* index in tile_scales */
 
 	/* template children */
 	GtkWidget *header_bar;
@@ -371,6 +372,11 @@ static void update_grid_page(TscWindow *self)
 		g_hash_table_size(self->tiles) ? "grid" : "empty");
 }
 
+/* Font scales of the grid's tiles, smallest first; 30+ fit at the least. */
+static const double tile_scales[] = { 0.3, 0.4, 0.5, TSC_TILE_SCALE_DEFAULT,
+				      0.8, 1.0 };
+#define TILE_SIZE_DEFAULT 3
+
 /* A tile for every live session; none for the others. */
 static void sync_tile(TscWindow *self, TscSession *s, gboolean shown)
 {
@@ -379,6 +385,8 @@ static void sync_tile(TscWindow *self, TscSession *s, gboolean shown)
 	shown = shown && tsc_session_is_live(s);
 	if (shown && !tile) {
 		tile = tsc_tile_new(s);
+		tsc_tile_set_scale(TSC_TILE(tile),
+				   tile_scales[self->tile_size]);
 		gtk_widget_show(tile);
 		gtk_container_add(GTK_CONTAINER(self->grid), tile);
 		g_hash_table_insert(self->tiles, s, tile);
@@ -915,6 +923,16 @@ static void update_actions(TscWindow *self)
 	set_action_state(self, "message", live, FALSE);
 	set_action_state(self, "close-view",
 			 view != NULL || current_replay(self) != NULL, FALSE);
+	/* Ctrl+- is a key of the session too (readline's undo) */
+	set_action_state(self, "tiles-smaller", !typing && self->tile_size > 0,
+			 FALSE);
+	set_action_state(self, "tiles-larger",
+			 !typing && self->tile_size + 1 <
+					    G_N_ELEMENTS(tile_scales),
+			 FALSE);
+	set_action_state(self, "tiles-default",
+			 !typing && self->tile_size != TILE_SIZE_DEFAULT,
+			 FALSE);
 }
 
 /* Block the current session's user, or unblock a blocked one. */
@@ -1180,6 +1198,43 @@ static void activate_show_overview(GSimpleAction *action, GVariant *param,
 	gtk_notebook_set_current_page(GTK_NOTEBOOK(self->notebook), 0);
 }
 
+static void set_tile_size(TscWindow *self, guint size)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	self->tile_size = size;
+	g_hash_table_iter_init(&it, self->tiles);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		tsc_tile_set_scale(v, tile_scales[size]);
+	gtk_notebook_set_current_page(GTK_NOTEBOOK(self->notebook), 0);
+	update_actions(self);
+}
+
+static void activate_tiles_smaller(GSimpleAction *action, GVariant *param,
+				   gpointer data)
+{
+	TscWindow *self = data;
+
+	if (self->tile_size > 0)
+		set_tile_size(self, self->tile_size - 1);
+}
+
+static void activate_tiles_larger(GSimpleAction *action, GVariant *param,
+				  gpointer data)
+{
+	TscWindow *self = data;
+
+	if (self->tile_size + 1 < G_N_ELEMENTS(tile_scales))
+		set_tile_size(self, self->tile_size + 1);
+}
+
+static void activate_tiles_default(GSimpleAction *action, GVariant *param,
+				   gpointer data)
+{
+	set_tile_size(data, TILE_SIZE_DEFAULT);
+}
+
 static const GActionEntry win_actions[] = {
 	{ "block", activate_block },
 	{ "take-over", NULL, NULL, "false", change_take_over },
@@ -1191,6 +1246,9 @@ static const GActionEntry win_actions[] = {
 	{ "find", activate_find },
 	{ "close-view", activate_close_view },
 	{ "show-overview", activate_show_overview },
+	{ "tiles-smaller", activate_tiles_smaller },
+	{ "tiles-larger", activate_tiles_larger },
+	{ "tiles-default", activate_tiles_default },
 	{ "open", activate_open },
 	{ "mark", activate_mark },
 };
@@ -1278,6 +1336,7 @@ static void tsc_window_init(TscWindow *self)
 	self->bars = g_hash_table_new(NULL, NULL);
 	g_action_map_add_action_entries(G_ACTION_MAP(self), win_actions,
 					G_N_ELEMENTS(win_actions), self);
+	self->tile_size = TILE_SIZE_DEFAULT;
 	setup_list(self);
 	gtk_flow_box_set_sort_func(GTK_FLOW_BOX(self->grid), tile_sort, NULL,
 				   NULL);

@@ -139,6 +139,12 @@ void gt_click(GtkWidget *root, const char *name)
  * deliver them. */
 void gt_key(GtkWidget *w, guint keyval)
 {
+	gt_key_mod(w, keyval, 0);
+}
+
+/* A key press and release with modifiers (@state) on the focused @w. */
+void gt_key_mod(GtkWidget *w, guint keyval, GdkModifierType state)
+{
 	GdkWindow *win = gtk_widget_get_window(gtk_widget_get_toplevel(w));
 	GdkDisplay *display = gdk_window_get_display(win);
 	GdkEvent *ev = gdk_event_new(GDK_KEY_PRESS);
@@ -149,6 +155,7 @@ void gt_key(GtkWidget *w, guint keyval)
 	ev->key.window = g_object_ref(win);
 	ev->key.time = GDK_CURRENT_TIME;
 	ev->key.keyval = keyval;
+	ev->key.state = state;
 	gdk_event_set_device(
 		ev,
 		gdk_seat_get_keyboard(gdk_display_get_default_seat(display)));

@@ -42,6 +42,7 @@ void gt_run_app(TscApplication **app, TscWindow **win,
 GtkWidget *gt_find_widget(GtkWidget *w, const char *name);
 void gt_click(GtkWidget *root, const char *name);
 void gt_key(GtkWidget *w, guint keyval);
+void gt_key_mod(GtkWidget *w, guint keyval, GdkModifierType state);
 void gt_send_key(GtkWidget *w, guint keyval);
 char *gt_screen(guint rows, const char *const *lines);
 gboolean gt_text_is(TscTerminal *t, const char *want);

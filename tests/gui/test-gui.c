@@ -10,6 +10,8 @@
  *                                UTF-8, idle CPU, grid, two sources
  *   test-gui -p /gui/actions     block, take over, message, hang up, bulk;
  *                                the list's filter and sorting
+ *   test-gui -p /gui/classroom   32 students: smaller tiles (Ctrl+-) fit
+ *                                them all on the screen, Ctrl+0, Ctrl++
  *   test-gui -p /gui/reconnect   the daemon goes away and comes back
  *   test-gui -p /gui/record      --record writes replayable logs
  *   test-gui -p /gui/remote      --remote HOST (a fake ssh running ttyscope
@@ -646,6 +648,97 @@ static void test_actions(void)
 	fixture_free(&fx);
 }
 
+/* ---- /gui/classroom ----------------------------------------------------------- */
+
+#define STUDENTS 32
+
+/* Every tile's font scale is @scale. */
+static gboolean tiles_scaled(struct fixture *fx, double scale)
+{
+	g_autoptr(GList) list = tsc_window_get_sessions(fx->win);
+
+	for (GList *l = list; l; l = l->next) {
+		TscTile *t = tsc_window_get_tile(fx->win, l->data);
+
+		if (t && tsc_tile_get_scale(t) != scale)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* The overview shows every tile without scrolling. */
+static gboolean grid_fits(struct fixture *fx)
+{
+	GtkWidget *grid = gt_find_widget(GTK_WIDGET(fx->win), "grid");
+	GtkScrolledWindow *sw = GTK_SCROLLED_WINDOW(
+		gtk_widget_get_ancestor(grid, GTK_TYPE_SCROLLED_WINDOW));
+	GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment(sw);
+
+	return gtk_adjustment_get_upper(adj) <=
+	       gtk_adjustment_get_page_size(adj);
+}
+
+static void classroom_body(gpointer data)
+{
+	struct fixture *fx = data;
+	GtkWidget *entry = gt_find_widget(GTK_WIDGET(fx->win), "filter-entry");
+	GAction *smaller = g_action_map_lookup_action(G_ACTION_MAP(fx->win),
+						      "tiles-smaller");
+	TscSession *late;
+
+	/* an instructor's full HD screen (this test's Xvfb screen) */
+	gtk_window_resize(GTK_WINDOW(fx->win), 1920, 1080);
+	WAIT_FOR(count_sessions(fx) == STUDENTS, "every student's session");
+	gt_settle(300);
+	g_assert_true(tiles_scaled(fx, 0.6));
+	g_assert_false(grid_fits(fx));
+
+	/* Ctrl+- three times: tiles small enough for the whole class */
+	gtk_widget_grab_focus(entry);
+	for (int i = 0; i < 3; i++)
+		gt_key_mod(entry, GDK_KEY_minus, GDK_CONTROL_MASK);
+	g_assert_true(tiles_scaled(fx, 0.3));
+	g_assert_false(g_action_get_enabled(smaller));
+	WAIT_FOR(grid_fits(fx), "all 32 tiles on the screen");
+	gt_shot("gui-classroom.png");
+
+	/* a student who logs in later gets a tile of the same size */
+	feed(&fx->d1, "open 136:40 pts/40\nwinsize 136:40 24 80\n"
+		      "session 136:40 1040 1040 bash\nout 136:40 $\\s\n");
+	WAIT_FOR((late = find_session(fx, "pts/40", NULL)) &&
+			 tsc_window_get_tile(fx->win, late),
+		 "the late student's tile");
+	g_assert_true(tiles_scaled(fx, 0.3));
+
+	/* Ctrl+0: the usual size again; Ctrl++ larger still */
+	gt_key_mod(entry, GDK_KEY_0, GDK_CONTROL_MASK);
+	g_assert_true(tiles_scaled(fx, 0.6));
+	g_assert_true(g_action_get_enabled(smaller));
+	gt_key_mod(entry, GDK_KEY_plus, GDK_CONTROL_MASK);
+	g_assert_true(tiles_scaled(fx, 0.8));
+}
+
+static void test_classroom(void)
+{
+	struct fixture fx = { 0 };
+	GString *s = g_string_new(NULL);
+
+	fixture_init(&fx);
+	for (int i = 0; i < STUDENTS; i++)
+		g_string_append_printf(
+			s,
+			"open 136:%d pts/%d\nwinsize 136:%d 24 80\n"
+			"session 136:%d %d %d bash\n"
+			"out 136:%d \\e[1;32mstudent%d@lab\\e[0m:~$\\smake\\r\\n"
+			"cc\\s-c\\sex%d.c\\r\\n\\e[1;32mstudent%d@lab\\e[0m:~$\\s\n",
+			i, i, i, i, 1000 + i, 1000 + i, i, i, i % 7, i);
+	feed(&fx.d1, s->str);
+	g_string_free(s, TRUE);
+	gt_run_app(&fx.app, &fx.win, classroom_body, &fx,
+		   (const char *const[]){ "--socket", fx.d1.sock, NULL });
+	fixture_free(&fx);
+}
+
 /* ---- /gui/reconnect ---------------------------------------------------------- */
 
 static const char *const session5 = "open 136:5 pts/5\n"
@@ -1065,6 +1158,7 @@ int main(int argc, char **argv)
 		g_error("TDTOOL and TTYSCOPED must name the test tools");
 	g_test_add_func("/gui/view", test_view);
 	g_test_add_func("/gui/actions", test_actions);
+	g_test_add_func("/gui/classroom", test_classroom);
 	g_test_add_func("/gui/reconnect", test_reconnect);
 	g_test_add_func("/gui/record", test_record);
 	g_test_add_func("/gui/remote", test_remote);
