@@ -10,8 +10,9 @@
  *                                UTF-8, idle CPU, grid, two sources
  *   test-gui -p /gui/actions     block, take over, message, hang up, bulk;
  *                                the list's filter and sorting
- *   test-gui -p /gui/classroom   32 students: smaller tiles (Ctrl+-) fit
- *                                them all on the screen, Ctrl+0, Ctrl++
+ *   test-gui -p /gui/classroom   33 students: the Idle column; smaller
+ *                                tiles (Ctrl+-) fit them all on the
+ *                                screen; Ctrl+0, Ctrl++
  *   test-gui -p /gui/reconnect   the daemon goes away and comes back
  *   test-gui -p /gui/record      --record writes replayable logs
  *   test-gui -p /gui/remote      --remote HOST (a fake ssh running ttyscope
@@ -666,6 +667,35 @@ static gboolean tiles_scaled(struct fixture *fx, double scale)
 	return TRUE;
 }
 
+/* What the session list's Idle column shows for @tty. */
+static const char *idle_text(struct fixture *fx, const char *tty)
+{
+	static char text[64];
+	GtkTreeView *tv = GTK_TREE_VIEW(
+		gt_find_widget(GTK_WIDGET(fx->win), "session-list"));
+	GtkTreeModel *model = gtk_tree_view_get_model(tv);
+	GtkTreeViewColumn *col = find_column(fx, "Idle");
+	g_autoptr(GList)
+		cells = gtk_cell_layout_get_cells(GTK_CELL_LAYOUT(col));
+	GtkTreeIter iter;
+	gboolean ok = gtk_tree_model_get_iter_first(model, &iter);
+
+	for (; ok; ok = gtk_tree_model_iter_next(model, &iter)) {
+		g_autoptr(GObject) obj = NULL;
+		g_autofree char *s = NULL;
+
+		gtk_tree_model_get(model, &iter, 0, &obj, -1);
+		if (g_strcmp0(tsc_session_get_tty(TSC_SESSION(obj)), tty))
+			continue;
+		gtk_tree_view_column_cell_set_cell_data(col, model, &iter,
+							FALSE, FALSE);
+		g_object_get(cells->data, "text", &s, NULL);
+		g_strlcpy(text, s ? s : "", sizeof(text));
+		return text;
+	}
+	g_error("no %s in the list", tty);
+}
+
 /* The overview shows every tile without scrolling. */
 static gboolean grid_fits(struct fixture *fx)
 {
@@ -688,8 +718,11 @@ static void classroom_body(gpointer data)
 
 	/* an instructor's full HD screen (this test's Xvfb screen) */
 	gtk_window_resize(GTK_WINDOW(fx->win), 1920, 1080);
-	WAIT_FOR(count_sessions(fx) == STUDENTS, "every student's session");
+	WAIT_FOR(count_sessions(fx) == STUDENTS + 1, "every student's session");
 	gt_settle(300);
+	/* the Idle column: the student who stopped two hours ago, the others */
+	g_assert_cmpstr(idle_text(fx, "pts/33"), ==, "2 h 05 min");
+	g_assert_cmpstr(idle_text(fx, "pts/0"), ==, "active");
 	g_assert_true(tiles_scaled(fx, 0.6));
 	g_assert_false(grid_fits(fx));
 
@@ -699,7 +732,7 @@ static void classroom_body(gpointer data)
 		gt_key_mod(entry, GDK_KEY_minus, GDK_CONTROL_MASK);
 	g_assert_true(tiles_scaled(fx, 0.3));
 	g_assert_false(g_action_get_enabled(smaller));
-	WAIT_FOR(grid_fits(fx), "all 32 tiles on the screen");
+	WAIT_FOR(grid_fits(fx), "every tile on the screen");
 	gt_shot("gui-classroom.png");
 
 	/* a student who logs in later gets a tile of the same size */
@@ -734,6 +767,12 @@ static void test_classroom(void)
 			i, i, i, i, 1000 + i, 1000 + i, i, i, i % 7, i);
 	feed(&fx.d1, s->str);
 	g_string_free(s, TRUE);
+	/* and one who stopped typing two hours and five minutes ago */
+	g_autofree char *then = g_strdup_printf(
+		"%" G_GINT64_FORMAT, g_get_real_time() / G_USEC_PER_SEC - 7500);
+	gt_feed(&fx.d1, tdtool, then, FALSE,
+		"open 136:33 pts/33\nwinsize 136:33 24 80\n"
+		"session 136:33 1033 1033 bash\nout 136:33 $\\s\n");
 	gt_run_app(&fx.app, &fx.win, classroom_body, &fx,
 		   (const char *const[]){ "--socket", fx.d1.sock, NULL });
 	fixture_free(&fx);
