@@ -767,6 +767,45 @@ static bool sub_matches(const struct client *c, uint32_t major, uint32_t minor)
 	return c->sub_major == major && c->sub_minor == minor;
 }
 
+/* How long a user name looked up is trusted. */
+#define USER_NAME_TTL_NS (60 * 1000000000ull)
+
+/*
+ * The name of @uid on this machine ("" if it has none), from a cache: a
+ * lookup may be slow (LDAP), and this loop serves every tty.
+ */
+static const char *user_name(uint32_t uid)
+{
+	static struct {
+		uint32_t uid;
+		uint64_t at_ns;
+		char name[TSC_USER_NAME_MAX + 1];
+	} cache[64];
+	const unsigned int n_cache = sizeof(cache) / sizeof(cache[0]);
+	static unsigned int next;
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	struct passwd *pw;
+	unsigned int i;
+
+	for (i = 0; i < n_cache; i++)
+		if (cache[i].at_ns && cache[i].uid == uid &&
+		    now - cache[i].at_ns < USER_NAME_TTL_NS)
+			return cache[i].name;
+	for (i = 0; i < n_cache; i++)
+		if (cache[i].at_ns && cache[i].uid == uid)
+			break;
+	if (i == n_cache)
+		i = next++ % n_cache;
+	pw = getpwuid(uid);
+	cache[i].uid = uid;
+	cache[i].at_ns = now;
+	cache[i].name[0] = '\0';
+	if (pw && strlen(pw->pw_name) <= TSC_USER_NAME_MAX)
+		snprintf(cache[i].name, sizeof(cache[i].name), "%s",
+			 pw->pw_name);
+	return cache[i].name;
+}
+
 /*
  * Name @uid to @c in a USER message, once per connection, before the first
  * LIST entry or SESSION record that carries it (docs/PROTOCOL.md).
@@ -775,7 +814,6 @@ static void tell_user(struct client *c, uint32_t uid)
 {
 	struct tsc_proto_user u = { .uid = uid };
 	uint8_t buf[TSC_REC_HDR_SIZE + TSC_USER_HEAD_SIZE + TSC_USER_NAME_MAX];
-	struct passwd *pw;
 	int n;
 
 	if (uid == TTYSCOPE_UID_UNSET)
@@ -783,27 +821,31 @@ static void tell_user(struct client *c, uint32_t uid)
 	for (size_t i = 0; i < c->n_told; i++)
 		if (c->told[i] == uid)
 			return;
+	snprintf(u.name, sizeof(u.name), "%s", user_name(uid));
+	n = tsc_proto_encode_user(&u, now_ns(CLOCK_REALTIME), buf, sizeof(buf));
+	if (n < 0)
+		return;
+	client_queue(c, buf, (size_t)n, false);
 	if (c->n_told == c->cap_told) {
 		size_t cap = c->cap_told ? 2 * c->cap_told : 16;
 		uint32_t *a = realloc(c->told, cap * sizeof(*a));
 
 		if (!a)
-			return; /* the client shows the uid as a number */
+			return; /* told again next time */
 		c->told = a;
 		c->cap_told = cap;
 	}
-	pw = getpwuid(uid);
-	if (pw && strlen(pw->pw_name) <= TSC_USER_NAME_MAX)
-		snprintf(u.name, sizeof(u.name), "%s", pw->pw_name);
-	n = tsc_proto_encode_user(&u, now_ns(CLOCK_REALTIME), buf, sizeof(buf));
-	if (n < 0)
-		return;
 	c->told[c->n_told++] = uid;
-	client_queue(c, buf, (size_t)n, false);
 }
 
-/* Queue a record for a subscriber, after naming the users it carries. */
-static void queue_record(struct client *c, const uint8_t *raw, bool droppable)
+static void tell_session_users(struct client *c, const struct tsc_session *s)
+{
+	tell_user(c, s->uid);
+	tell_user(c, s->loginuid);
+}
+
+/* Queue a record of the catch-up, after naming the users it carries. */
+static void queue_catchup(struct client *c, const uint8_t *raw)
 {
 	size_t size = raw_size(raw);
 	struct tsc_session s;
@@ -811,11 +853,9 @@ static void queue_record(struct client *c, const uint8_t *raw, bool droppable)
 
 	if (tsc_rec_parse(raw, size, &rec) == 0 &&
 	    rec.hdr.type == TTYSCOPE_REC_SESSION &&
-	    tsc_rec_decode_session(&rec, &s) == 0) {
-		tell_user(c, s.uid);
-		tell_user(c, s.loginuid);
-	}
-	client_queue(c, raw, size, droppable);
+	    tsc_rec_decode_session(&rec, &s) == 0)
+		tell_session_users(c, &s);
+	client_queue(c, raw, size, true);
 }
 
 /* Send a subscriber the records that draw the current screen of @t. */
@@ -825,13 +865,13 @@ static void send_catchup(struct client *c, struct tty *t)
 	uint64_t seq = 0;
 
 	if (t->open_raw) {
-		queue_record(c, t->open_raw, true);
+		queue_catchup(c, t->open_raw);
 		seq = tsc_get_seq(t->open_raw);
 	}
 	for (size_t i = 0; i < t->catchup.n; i++) {
 		const uint8_t *r = rawq_at(&t->catchup, i);
 
-		queue_record(c, r, true);
+		queue_catchup(c, r);
 		seq = tsc_get_seq(r);
 	}
 	tsc_proto_encode_sync(t->major, t->minor, seq, now_ns(CLOCK_REALTIME),
@@ -902,12 +942,9 @@ static void do_list(struct client *c, const struct tsc_proto_request *q)
 	uint8_t data[TSC_REPLY_DATA_MAX];
 	size_t n = 0;
 
-	for (struct tty *t = d.ttys; t; t = t->next) {
-		if (t->have_session) {
-			tell_user(c, t->session.uid);
-			tell_user(c, t->session.loginuid);
-		}
-	}
+	for (struct tty *t = d.ttys; t; t = t->next)
+		if (t->have_session)
+			tell_session_users(c, &t->session);
 	for (struct tty *t = d.ttys; t; t = t->next) {
 		struct tsc_proto_tty e = {
 			.major = t->major,
@@ -1166,6 +1203,7 @@ static bool peer_allowed(int fd, const struct ucred *cred)
 static void accept_client(void)
 {
 	struct tsc_proto_hello h = { .version = TSC_PROTO_VERSION };
+	struct tsc_proto_host host = { .name = "" };
 	struct tsc_proto_request none = { 0 };
 	uint8_t buf[TSC_REC_MAX_SIZE];
 	struct ucred cred;
@@ -1200,9 +1238,13 @@ static void accept_client(void)
 	h.uid = (uint32_t)cred.uid;
 	snprintf(h.name, sizeof(h.name), "ttyscoped %s", TTYSCOPE_VERSION);
 	/* HOST_NAME_MAX is 64 on Linux */
-	memcpy(h.host, d.host, strnlen(d.host, TSC_HELLO_HOST_MAX));
+	memcpy(host.name, d.host, strnlen(d.host, TSC_HOST_NAME_MAX));
 	n = tsc_proto_encode_hello(&h, now_ns(CLOCK_REALTIME), buf,
 				   sizeof(buf));
+	if (n > 0)
+		client_queue(c, buf, (size_t)n, false);
+	n = tsc_proto_encode_host(&host, now_ns(CLOCK_REALTIME), buf,
+				  sizeof(buf));
 	if (n > 0)
 		client_queue(c, buf, (size_t)n, false);
 	client_flush(c);
@@ -1305,9 +1347,13 @@ static void handle_record(const struct tsc_rec *rec)
 		}
 		log_record(t, raw, h->type);
 	}
-	for (struct client *c = d.clients; c; c = c->next)
-		if (sub_matches(c, h->major, h->minor))
-			queue_record(c, raw, true);
+	for (struct client *c = d.clients; c; c = c->next) {
+		if (!sub_matches(c, h->major, h->minor))
+			continue;
+		if (h->type == TTYSCOPE_REC_SESSION && t && t->have_session)
+			tell_session_users(c, &t->session);
+		client_queue(c, raw, size, true);
+	}
 	if (h->type == TTYSCOPE_REC_CLOSE)
 		tty_free(t);
 }

@@ -359,7 +359,8 @@ int tsc_client_next(struct tsc_client *c, struct tsc_proto_msg *ret_msg)
  * The daemon names every uid in a USER message before the first entry or
  * record that carries it; tsc_client_next() keeps them.
  *
- * Return: the name; "" if the uid has no name there; NULL if the daemon
+ * Return: the name, valid until the next tsc_client_next() or
+ * tsc_client_call(); "" if the uid has no name there; NULL if the daemon
  * has not named it (yet).
  */
 const char *tsc_client_user_name(const struct tsc_client *c, uint32_t uid)

@@ -73,44 +73,29 @@ static void put_str(uint8_t *dst, const char *src, size_t max)
  * @rec: the record
  * @ret_hello: the message
  *
- * The payload after the head is the name, optionally followed by a NUL and
- * the host name.
- *
  * Return: 0; -EINVAL if @rec is not a HELLO; -EBADMSG if its payload is
  * shorter than %TSC_HELLO_SIZE, its name longer than %TSC_HELLO_NAME_MAX
- * bytes, its host name empty, longer than %TSC_HELLO_HOST_MAX bytes or
- * followed by another NUL byte.
+ * bytes or contains a NUL byte.
  */
 int tsc_proto_decode_hello(const struct tsc_rec *rec,
 			   struct tsc_proto_hello *ret_hello)
 {
-	const uint8_t *p = rec->payload, *name, *nul;
-	size_t len, n, host = 0;
+	const uint8_t *p = rec->payload;
+	size_t n;
 
 	if (rec->hdr.type != TSC_MSG_HELLO)
 		return -EINVAL;
-	if (rec->hdr.len < TSC_HELLO_SIZE)
+	if (rec->hdr.len < TSC_HELLO_SIZE ||
+	    rec->hdr.len > TSC_HELLO_SIZE + TSC_HELLO_NAME_MAX)
 		return -EBADMSG;
-	name = p + TSC_HELLO_SIZE;
-	len = rec->hdr.len - TSC_HELLO_SIZE;
-	nul = memchr(name, 0, len);
-	n = nul ? (size_t)(nul - name) : len;
-	if (nul) {
-		host = len - n - 1;
-		if (!host || host > TSC_HELLO_HOST_MAX ||
-		    memchr(nul + 1, 0, host))
-			return -EBADMSG;
-	}
-	if (n > TSC_HELLO_NAME_MAX)
+	n = rec->hdr.len - TSC_HELLO_SIZE;
+	if (memchr(p + TSC_HELLO_SIZE, 0, n))
 		return -EBADMSG;
 	ret_hello->version = tsc_get_le32(p);
 	ret_hello->flags = tsc_get_le32(p + 4);
 	ret_hello->uid = tsc_get_le32(p + 8);
-	memcpy(ret_hello->name, name, n);
+	memcpy(ret_hello->name, p + TSC_HELLO_SIZE, n);
 	ret_hello->name[n] = '\0';
-	if (host)
-		memcpy(ret_hello->host, nul + 1, host);
-	ret_hello->host[host] = '\0';
 	return 0;
 }
 
@@ -140,6 +125,28 @@ int tsc_proto_decode_user(const struct tsc_rec *rec,
 	ret_user->uid = tsc_get_le32(p);
 	memcpy(ret_user->name, p + TSC_USER_HEAD_SIZE, n);
 	ret_user->name[n] = '\0';
+	return 0;
+}
+
+/**
+ * tsc_proto_decode_host() - decode a HOST record
+ * @rec: the record
+ * @ret_host: the message
+ *
+ * Return: 0; -EINVAL if @rec is not a HOST; -EBADMSG if its name is empty,
+ * longer than %TSC_HOST_NAME_MAX bytes or contains a NUL byte.
+ */
+int tsc_proto_decode_host(const struct tsc_rec *rec,
+			  struct tsc_proto_host *ret_host)
+{
+	size_t n = rec->hdr.len;
+
+	if (rec->hdr.type != TSC_MSG_HOST)
+		return -EINVAL;
+	if (!n || n > TSC_HOST_NAME_MAX || memchr(rec->payload, 0, n))
+		return -EBADMSG;
+	memcpy(ret_host->name, rec->payload, n);
+	ret_host->name[n] = '\0';
 	return 0;
 }
 
@@ -235,6 +242,9 @@ int tsc_proto_parse(const void *buf, size_t size, struct tsc_proto_msg *ret)
 	case TSC_MSG_USER:
 		r = tsc_proto_decode_user(&m.rec, &m.user);
 		break;
+	case TSC_MSG_HOST:
+		r = tsc_proto_decode_host(&m.rec, &m.host);
+		break;
 	default:
 		r = 0;
 		break;
@@ -277,9 +287,8 @@ static int encode(uint16_t type, uint32_t flags, uint32_t major, uint32_t minor,
 
 /**
  * tsc_proto_encode_hello() - build a HELLO record
- * @hello: the message (name and host may be empty; a name longer than
- *	%TSC_HELLO_NAME_MAX bytes or a host longer than %TSC_HELLO_HOST_MAX
- *	bytes is -EINVAL)
+ * @hello: the message (name may be empty; longer than
+ *	%TSC_HELLO_NAME_MAX bytes is -EINVAL)
  * @ts_ns: time stamp for the header
  * @buf: where to write
  * @size: bytes available at @buf
@@ -290,23 +299,15 @@ int tsc_proto_encode_hello(const struct tsc_proto_hello *hello, uint64_t ts_ns,
 			   void *buf, size_t size)
 {
 	uint8_t head[TSC_HELLO_SIZE] = { 0 };
-	char text[TSC_HELLO_NAME_MAX + 1 + TSC_HELLO_HOST_MAX];
 	size_t n = strnlen(hello->name, sizeof(hello->name));
-	size_t host = strnlen(hello->host, sizeof(hello->host));
 
-	if (n > TSC_HELLO_NAME_MAX || host > TSC_HELLO_HOST_MAX)
+	if (n > TSC_HELLO_NAME_MAX)
 		return -EINVAL;
-	memcpy(text, hello->name, n);
-	if (host) {
-		text[n++] = '\0';
-		memcpy(text + n, hello->host, host);
-		n += host;
-	}
 	tsc_put_le32(head, hello->version);
 	tsc_put_le32(head + 4, hello->flags);
 	tsc_put_le32(head + 8, hello->uid);
 	return encode(TSC_MSG_HELLO, 0, 0, 0, 0, ts_ns, head, sizeof(head),
-		      text, n, buf, size);
+		      hello->name, n, buf, size);
 }
 
 /**
@@ -330,6 +331,27 @@ int tsc_proto_encode_user(const struct tsc_proto_user *user, uint64_t ts_ns,
 	tsc_put_le32(head, user->uid);
 	return encode(TSC_MSG_USER, 0, 0, 0, 0, ts_ns, head, sizeof(head),
 		      user->name, n, buf, size);
+}
+
+/**
+ * tsc_proto_encode_host() - build a HOST record
+ * @host: the message; a name of 1..%TSC_HOST_NAME_MAX bytes
+ * @ts_ns: time stamp for the header
+ * @buf: where to write
+ * @size: bytes available at @buf
+ *
+ * Return: the record's size; -EINVAL for an empty or long name; -ENOBUFS
+ * if @size is too small.
+ */
+int tsc_proto_encode_host(const struct tsc_proto_host *host, uint64_t ts_ns,
+			  void *buf, size_t size)
+{
+	size_t n = strnlen(host->name, sizeof(host->name));
+
+	if (!n || n > TSC_HOST_NAME_MAX)
+		return -EINVAL;
+	return encode(TSC_MSG_HOST, 0, 0, 0, 0, ts_ns, NULL, 0, host->name, n,
+		      buf, size);
 }
 
 /**

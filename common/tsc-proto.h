@@ -18,7 +18,7 @@
 #include "tsc-record.h"
 
 /* Protocol version; a peer speaking another version is refused. */
-#define TSC_PROTO_VERSION 2u
+#define TSC_PROTO_VERSION 1u
 
 /*
  * Message types: userspace record types 96..127 belong to the protocol.
@@ -31,6 +31,7 @@
 #define TSC_MSG_REPLY 98u /* daemon to client */
 #define TSC_MSG_SYNC 99u /* daemon: catch-up of one tty is complete */
 #define TSC_MSG_USER 100u /* daemon: the name of a uid on its machine */
+#define TSC_MSG_HOST 101u /* daemon: the host name of its machine */
 
 /* Flags of REPLY records (the header's flags field). */
 #define TSC_REPLY_MORE (1u << 0) /* another REPLY with the same id follows */
@@ -55,9 +56,9 @@ enum tsc_proto_verb {
 #define TSC_SUB_ALL (1u << 0)
 
 /* Fixed payload sizes. */
-#define TSC_HELLO_SIZE 16u /* + name; daemon: + NUL + host name */
+#define TSC_HELLO_SIZE 16u /* + software name, 0..64 bytes */
 #define TSC_HELLO_NAME_MAX 64u
-#define TSC_HELLO_HOST_MAX 64u
+#define TSC_HOST_NAME_MAX 64u
 #define TSC_USER_HEAD_SIZE 4u /* + user name, 0..255 bytes */
 #define TSC_USER_NAME_MAX 255u
 #define TSC_REQUEST_HEAD_SIZE 8u
@@ -76,14 +77,20 @@ enum tsc_proto_verb {
  * @flags: zero
  * @uid: daemon: the client's uid as the daemon sees it; client: zero
  * @name: software name and version, NUL-terminated ("ttyscoped 0.1.0")
- * @host: daemon: the host name of its machine; client: empty
  */
 struct tsc_proto_hello {
 	uint32_t version;
 	uint32_t flags;
 	uint32_t uid;
 	char name[TSC_HELLO_NAME_MAX + 1];
-	char host[TSC_HELLO_HOST_MAX + 1];
+};
+
+/**
+ * struct tsc_proto_host - HOST: the host name of the daemon's machine
+ * @name: 1..%TSC_HOST_NAME_MAX bytes, NUL-terminated
+ */
+struct tsc_proto_host {
+	char name[TSC_HOST_NAME_MAX + 1];
 };
 
 /**
@@ -196,6 +203,7 @@ struct tsc_proto_stats {
  * @request: valid if @type is %TSC_MSG_REQUEST
  * @reply: valid if @type is %TSC_MSG_REPLY
  * @user: valid if @type is %TSC_MSG_USER
+ * @host: valid if @type is %TSC_MSG_HOST
  *
  * Other types (kernel records, SYNC, unknown userspace types) are only
  * validated as records.
@@ -208,6 +216,7 @@ struct tsc_proto_msg {
 		struct tsc_proto_request request;
 		struct tsc_proto_reply reply;
 		struct tsc_proto_user user;
+		struct tsc_proto_host host;
 	};
 };
 
@@ -221,6 +230,8 @@ int tsc_proto_decode_reply(const struct tsc_rec *rec,
 			   struct tsc_proto_reply *ret_reply);
 int tsc_proto_decode_user(const struct tsc_rec *rec,
 			  struct tsc_proto_user *ret_user);
+int tsc_proto_decode_host(const struct tsc_rec *rec,
+			  struct tsc_proto_host *ret_host);
 int tsc_proto_decode_tty(const void *buf, size_t size,
 			 struct tsc_proto_tty *ret_tty);
 int tsc_proto_decode_stats(const void *buf, size_t size,
@@ -235,6 +246,8 @@ int tsc_proto_encode_reply(const struct tsc_proto_reply *reply, uint64_t ts_ns,
 int tsc_proto_encode_sync(uint32_t major, uint32_t minor, uint64_t seq,
 			  uint64_t ts_ns, void *buf, size_t size);
 int tsc_proto_encode_user(const struct tsc_proto_user *user, uint64_t ts_ns,
+			  void *buf, size_t size);
+int tsc_proto_encode_host(const struct tsc_proto_host *host, uint64_t ts_ns,
 			  void *buf, size_t size);
 void tsc_proto_encode_tty(const struct tsc_proto_tty *tty, void *buf);
 void tsc_proto_encode_stats(const struct tsc_proto_stats *stats, void *buf);

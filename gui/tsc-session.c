@@ -51,6 +51,7 @@ struct _TscSession {
 	char comm[TTYSCOPE_COMM_LEN + 1];
 	char fg_comm[TTYSCOPE_COMM_LEN + 1];
 	guint32 uid;
+	gboolean user_named; /* @user is a name, not the uid's number */
 	gboolean pass;
 	gboolean closed, disconnected;
 	guint rows, cols;
@@ -177,18 +178,22 @@ static void set_user(TscSession *self, guint32 uid)
 {
 	g_autofree char *name = NULL;
 
-	if (uid == self->uid && self->user)
+	/* a uid shown as a number is looked up again: it may be named now */
+	if (uid == self->uid && self->user && self->user_named)
 		return;
 	self->uid = uid;
 	g_free(self->user);
+	self->user_named = FALSE;
 	if (uid == TTYSCOPE_UID_UNSET) {
 		self->user = g_strdup("");
+		self->user_named = TRUE;
 		return;
 	}
 	/* the daemon named the uid before the record that carries it */
 	name = self->source ? tsc_source_dup_user_name(self->source, uid) :
 			      NULL;
-	if (name && name[0])
+	self->user_named = name && name[0];
+	if (self->user_named)
 		self->user = g_steal_pointer(&name);
 	else
 		self->user = g_strdup_printf("%u", uid);

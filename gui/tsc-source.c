@@ -71,7 +71,7 @@ struct link {
 	TscRecorder *recorder; /* borrowed from the source */
 	GHashTable *feeds; /* TSC_TTY_KEY -> struct feed */
 	GHashTable *listed; /* ttys of the LIST being received */
-	gboolean host_from_daemon; /* name the recorder's host after HELLO */
+	gboolean host_from_daemon; /* name the recorder's host after HOST */
 
 	/* protected by lock */
 	GMutex lock;
@@ -95,7 +95,7 @@ struct _TscSource {
 	char *host;
 	char *label;
 	char *record_dir;
-	gboolean host_from_daemon; /* the daemon's HELLO names the host */
+	gboolean host_from_daemon; /* the daemon's HOST names the host */
 
 	TscSourceState state;
 	char *error;
@@ -343,13 +343,18 @@ static int link_dispatch(struct link *l, const struct tsc_rec *rec)
 			tsc_recorder_set_user(l->recorder, m.user.uid,
 					      m.user.name);
 		return 0;
+	case TSC_MSG_HOST:
+		/* right after HELLO: before any record to log */
+		if (tsc_proto_parse(rec->raw, size, &m) < 0)
+			return -EBADMSG;
+		if (l->recorder && l->host_from_daemon)
+			tsc_recorder_set_host(l->recorder, m.host.name);
+		feed_push(l->control, rec->raw, size);
+		return 0;
 	case TSC_MSG_HELLO:
 	case TSC_MSG_REPLY:
 		if (tsc_proto_parse(rec->raw, size, &m) < 0)
 			return -EBADMSG;
-		if (h->type == TSC_MSG_HELLO && l->recorder &&
-		    l->host_from_daemon && m.hello.host[0])
-			tsc_recorder_set_host(l->recorder, m.hello.host);
 		if (h->type == TSC_MSG_REPLY && m.reply.verb == TSC_VERB_LIST &&
 		    !m.reply.error)
 			link_list_entries(l, &m.reply);
@@ -818,11 +823,12 @@ static void source_take_control(TscSource *self, struct link *l,
 		if (m.type == TSC_MSG_HELLO) {
 			if (m.hello.version != TSC_PROTO_VERSION)
 				continue;
-			if (self->host_from_daemon && m.hello.host[0])
-				set_host(self, m.hello.host);
 			self->next_delay = 1;
 			g_clear_pointer(&self->error, g_free);
 			set_state(self, TSC_SOURCE_CONNECTED, NULL);
+		} else if (m.type == TSC_MSG_HOST) {
+			if (self->host_from_daemon)
+				set_host(self, m.host.name);
 		} else if (m.type == TSC_MSG_REPLY) {
 			complete_reply(self, &m.reply);
 		} else if (m.type == TTYSCOPE_REC_LOSS) {

@@ -454,8 +454,12 @@ static int cmd_client(int argc, char **argv)
 	if (m.type != TSC_MSG_HELLO)
 		die("no HELLO", EPROTO);
 	printf("hello version=%u uid=%u\n", m.hello.version, m.hello.uid);
+	/* the daemon names its host right after its HELLO */
+	next_msg(&m);
+	if (m.type != TSC_MSG_HOST)
+		die("no HOST after HELLO", EPROTO);
 	if (i < argc && !strcmp(argv[i], "host")) {
-		printf("host=%s\n", m.hello.host);
+		printf("host=%s\n", m.host.name);
 		i++;
 	}
 	if (i < argc && !strcmp(argv[i], "badhello")) {

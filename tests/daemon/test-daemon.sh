@@ -177,10 +177,10 @@ t_protocol() {
 		session 136:8 300 65534 bash
 	EOF
 	wait_records 8
-	# the daemon names each uid once, before the entry that carries it,
-	# and tells its host name in its HELLO
+	# the daemon names its host after its HELLO, and each uid once, before
+	# the entry that carries it
 	expect "list" client host list list <<-EOF
-		hello version=2 uid=0
+		hello version=1 uid=0
 		host=$(uname -n)
 		USER uid=65534 name=nobody
 		USER uid=0 name=root
@@ -193,7 +193,7 @@ t_protocol() {
 	EOF
 	# catch-up: OPEN, WINSIZE, SESSION, OUT (no IN), then SYNC
 	expect "subscribe catch-up" client sub 136:5 7 <<-'EOF'
-		hello version=2 uid=0
+		hello version=1 uid=0
 		reply subscribe error=0
 		OPEN 136:5 seq=0 pts/5
 		WINSIZE 136:5 seq=1 30x100
@@ -224,7 +224,7 @@ t_protocol() {
 		inject 136:5 'ls\r' hangup 136:5 detach 136:5 \
 		message 136:5 'hello\e[2J\nbye' message 136:9 x \
 		attach "$T/devroot/pts/5" <<-'EOF'
-		hello version=2 uid=0
+		hello version=1 uid=0
 		reply block error=0
 		reply unblock error=0
 		reply inject error=0 accepted=3
@@ -252,12 +252,12 @@ t_protocol() {
 	done
 	# protocol errors: bad version, garbage, unknown verb
 	expect "bad hello" client badhello list <<-'EOF'
-		hello version=2 uid=0
+		hello version=1 uid=0
 		reply ? error=93 (Protocol not supported)
 	EOF
 	# garbage: EBADMSG, then the daemon closes the connection
 	expect "garbage" client garbage <<-'END'
-		hello version=2 uid=0
+		hello version=1 uid=0
 		reply ? error=74 (Bad message)
 		EOF
 	END
@@ -282,7 +282,7 @@ t_auth() {
 	grep -q "refused connection of uid=65533" "$T/err" || fail "no audit of refusal"
 	expect "member allowed" setpriv --reuid=65533 --regid=65533 \
 		--groups=65534 "$TDTOOL" client "$T/sock" block 1:2 <<-'EOF'
-		hello version=2 uid=65533
+		hello version=1 uid=65533
 		reply block error=0
 	EOF
 	grep -qx "set_pass 1:2 pass=0 operator=65533" "$T/ctl" || fail "operator uid"

@@ -5,10 +5,10 @@
  *
  * Each message is parsed with tsc_proto_parse() until the bytes run out
  * or are rejected; LIST and STATS reply data are decoded too. Invariants:
- * a parsed message lies within the bytes; HELLO, REQUEST, REPLY, SYNC and
- * USER encode back to exactly the bytes they came from (HELLO and USER:
- * apart from the header fields they do not carry, and HELLO's reserved
- * field), and LIST entries and STATS blocks decode and encode to
+ * a parsed message lies within the bytes; HELLO, REQUEST, REPLY, SYNC,
+ * USER and HOST encode back to exactly the bytes they came from (HELLO,
+ * USER and HOST: apart from the header fields they do not carry, and
+ * HELLO's reserved field), and LIST entries and STATS blocks decode and encode to
  * a fixed point.
  */
 #include <errno.h>
@@ -36,6 +36,11 @@ static void round_trip(const struct tsc_proto_msg *m, size_t n)
 		return;
 	case TSC_MSG_USER:
 		r = tsc_proto_encode_user(&m->user, h->ts_ns, buf, sizeof(buf));
+		FUZZ_ASSERT(r == (int)n);
+		FUZZ_ASSERT(!memcmp(buf + 40, m->rec.raw + 40, n - 40));
+		return;
+	case TSC_MSG_HOST:
+		r = tsc_proto_encode_host(&m->host, h->ts_ns, buf, sizeof(buf));
 		FUZZ_ASSERT(r == (int)n);
 		FUZZ_ASSERT(!memcmp(buf + 40, m->rec.raw + 40, n - 40));
 		return;

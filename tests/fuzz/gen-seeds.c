@@ -320,15 +320,17 @@ static void seeds_proto(void)
 
 	struct tsc_proto_hello h = { .version = TSC_PROTO_VERSION,
 				     .uid = 1000,
-				     .name = "ttyscoped 0.1.0",
-				     .host = "lab" };
+				     .name = "ttyscoped 0.1.0" };
+	struct tsc_proto_host host = { .name = "lab" };
 	struct tsc_proto_user u = { .uid = 1000, .name = "student1" };
 
 	requests(&b);
 	save_bytes("requests", &b);
-	/* what a client receives: the daemon's HELLO, USER, replies */
+	/* what a client receives: the daemon's HELLO, HOST, USER, replies */
 	b.len = 0;
 	n = tsc_proto_encode_hello(&h, T0, b.buf + b.len, 8192);
+	b.len += (size_t)n;
+	n = tsc_proto_encode_host(&host, T0, b.buf + b.len, 8192);
 	b.len += (size_t)n;
 	n = tsc_proto_encode_user(&u, T0, b.buf + b.len, 8192);
 	b.len += (size_t)n;

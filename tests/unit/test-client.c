@@ -113,9 +113,9 @@ static void daemon_refuse(int fd)
 	send_reply(fd, 0, 0, EACCES, false, NULL, 0);
 }
 
-static void daemon_version1(int fd)
+static void daemon_version2(int fd)
 {
-	send_hello(fd, 1, 0);
+	send_hello(fd, 2, 0);
 }
 
 static void daemon_silent(int fd)
@@ -259,7 +259,7 @@ static const struct {
 	int want;
 } hello_cases[] = {
 	{ "refused", daemon_refuse, -EACCES },
-	{ "protocol version 1", daemon_version1, -EPROTONOSUPPORT },
+	{ "protocol version 2", daemon_version2, -EPROTONOSUPPORT },
 	{ "closed at once", daemon_silent, -ECONNRESET },
 	{ "a record before HELLO", daemon_record_first, -EPROTO },
 	{ "garbage", daemon_garbage, -EPROTO },

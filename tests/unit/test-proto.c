@@ -22,26 +22,10 @@ START_TEST(test_hello_roundtrip)
 	ck_assert_int_eq(tsc_test_le16(buf + 6), TSC_MSG_HELLO);
 	ck_assert_int_eq(tsc_proto_parse(buf, (size_t)n, &m), n);
 	ck_assert_uint_eq(m.type, TSC_MSG_HELLO);
-	ck_assert_uint_eq(m.hello.version, 2);
+	ck_assert_uint_eq(m.hello.version, 1);
 	ck_assert_uint_eq(m.hello.uid, 7);
 	ck_assert_str_eq(m.hello.name, "ttyscoped 0.1.0");
-	ck_assert_str_eq(m.hello.host, "");
 	ck_assert_int_eq(tsc_proto_encode_hello(&h, 42, buf, 60), -ENOBUFS);
-
-	/* the daemon's: name, NUL, host name */
-	strcpy(h.host, "lab");
-	n = tsc_proto_encode_hello(&h, 42, buf, sizeof(buf));
-	ck_assert_int_eq(n, 40 + 16 + 15 + 1 + 3);
-	ck_assert_mem_eq(buf + 56, "ttyscoped 0.1.0\0lab", 19);
-	ck_assert_int_eq(tsc_proto_parse(buf, (size_t)n, &m), n);
-	ck_assert_str_eq(m.hello.name, "ttyscoped 0.1.0");
-	ck_assert_str_eq(m.hello.host, "lab");
-	/* an empty name with a host */
-	h.name[0] = '\0';
-	n = tsc_proto_encode_hello(&h, 42, buf, sizeof(buf));
-	ck_assert_int_eq(tsc_proto_parse(buf, (size_t)n, &m), n);
-	ck_assert_str_eq(m.hello.name, "");
-	ck_assert_str_eq(m.hello.host, "lab");
 }
 END_TEST
 
@@ -59,27 +43,34 @@ static int parse_msg(uint16_t type, const void *head, size_t head_len,
 	return tsc_proto_parse(buf, tsc_test_put(buf, &r, payload), &m);
 }
 
-static int parse_hello_text(const char *text, size_t len)
+START_TEST(test_host_roundtrip)
 {
-	uint8_t head[TSC_HELLO_SIZE] = { 2 };
+	struct tsc_proto_host h = { .name = "lab" };
+	uint8_t buf[TSC_REC_MAX_SIZE];
+	struct tsc_proto_msg m;
+	char long_name[80];
+	int n;
 
-	return parse_msg(TSC_MSG_HELLO, head, sizeof(head), text, len);
-}
-
-START_TEST(test_hello_malformed)
-{
-	char long_text[200];
-
-	ck_assert_int_eq(parse_hello_text("a\0b", 3), 40 + 16 + 3);
-	ck_assert_int_eq(parse_hello_text("a\0", 2), -EBADMSG);
-	ck_assert_int_eq(parse_hello_text("a\0b\0", 4), -EBADMSG);
-	ck_assert_int_eq(parse_hello_text("a\0b\0c", 5), -EBADMSG);
-	memset(long_text, 'x', sizeof(long_text));
-	ck_assert_int_eq(parse_hello_text(long_text, 64), 40 + 16 + 64);
-	ck_assert_int_eq(parse_hello_text(long_text, 65), -EBADMSG);
-	long_text[64] = '\0';
-	ck_assert_int_eq(parse_hello_text(long_text, 65 + 64), 40 + 16 + 129);
-	ck_assert_int_eq(parse_hello_text(long_text, 65 + 65), -EBADMSG);
+	n = tsc_proto_encode_host(&h, 42, buf, sizeof(buf));
+	ck_assert_int_eq(n, 40 + 3);
+	ck_assert_int_eq(tsc_test_le16(buf + 6), TSC_MSG_HOST);
+	ck_assert_int_eq(tsc_proto_parse(buf, (size_t)n, &m), n);
+	ck_assert_uint_eq(m.type, TSC_MSG_HOST);
+	ck_assert_str_eq(m.host.name, "lab");
+	/* 1..64 bytes, no NUL */
+	h.name[0] = '\0';
+	ck_assert_int_eq(tsc_proto_encode_host(&h, 42, buf, sizeof(buf)),
+			 -EINVAL);
+	memset(h.name, 'h', TSC_HOST_NAME_MAX);
+	ck_assert_int_eq(tsc_proto_encode_host(&h, 42, buf, sizeof(buf)),
+			 40 + 64);
+	memset(long_name, 'h', sizeof(long_name));
+	ck_assert_int_eq(parse_msg(TSC_MSG_HOST, "", 0, long_name, 64),
+			 40 + 64);
+	ck_assert_int_eq(parse_msg(TSC_MSG_HOST, "", 0, long_name, 65),
+			 -EBADMSG);
+	ck_assert_int_eq(parse_msg(TSC_MSG_HOST, "", 0, "", 0), -EBADMSG);
+	ck_assert_int_eq(parse_msg(TSC_MSG_HOST, "", 0, "l\0b", 3), -EBADMSG);
 }
 END_TEST
 
@@ -331,7 +322,7 @@ static Suite *proto_suite(void)
 	TCase *tc = tcase_create("proto");
 
 	tcase_add_test(tc, test_hello_roundtrip);
-	tcase_add_test(tc, test_hello_malformed);
+	tcase_add_test(tc, test_host_roundtrip);
 	tcase_add_test(tc, test_user_roundtrip);
 	tcase_add_test(tc, test_request_roundtrip);
 	tcase_add_test(tc, test_reply_roundtrip);

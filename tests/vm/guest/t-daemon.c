@@ -653,6 +653,11 @@ struct conn {
 	uint8_t in[2 * TSC_REC_MAX_SIZE];
 	size_t len;
 	uint8_t msg[TSC_REC_MAX_SIZE];
+	/* what the daemon's HOST and USER messages said */
+	char host[TSC_HOST_NAME_MAX + 1];
+	uint32_t named[64];
+	char names[64][TSC_USER_NAME_MAX + 1];
+	size_t n_named;
 };
 
 /*
@@ -740,6 +745,35 @@ static int connect_as(uid_t uid, gid_t gid, const gid_t *groups, int ngroups,
 }
 
 /* Read the next message into @m (pointing into c->msg); false at EOF. */
+/* A USER message: named once per connection, as the guest's passwd says. */
+static void conn_named(struct conn *c, const struct tsc_proto_user *u)
+{
+	const char *want = u->uid == 0	   ? "root" :
+			   u->uid == 65534 ? "nobody" :
+					     "";
+
+	for (size_t i = 0; i < c->n_named; i++)
+		DCHECK(c->named[i] != u->uid, "uid %u named twice", u->uid);
+	DCHECK(!strcmp(u->name, want), "uid %u named \"%s\", expected \"%s\"",
+	       u->uid, u->name, want);
+	CHECK(c->n_named < 64, "more than 64 users named");
+	c->named[c->n_named] = u->uid;
+	snprintf(c->names[c->n_named], sizeof(c->names[0]), "%s", u->name);
+	c->n_named++;
+}
+
+/* Did the daemon name @uid on this connection (or is it unset)? */
+static bool conn_knows(const struct conn *c, uint32_t uid)
+{
+	if (uid == TTYSCOPE_UID_UNSET)
+		return true;
+	for (size_t i = 0; i < c->n_named; i++)
+		if (c->named[i] == uid)
+			return true;
+	return false;
+}
+
+/* The next message; USER and HOST are kept, not returned. */
 static bool conn_read(struct conn *c, struct tsc_proto_msg *m)
 {
 	uint64_t deadline = mono_ns() + 10000000000ull;
@@ -754,6 +788,14 @@ static bool conn_read(struct conn *c, struct tsc_proto_msg *m)
 			memmove(c->in, c->in + n, c->len - n);
 			c->len -= n;
 			CHECK(tsc_proto_parse(c->msg, n, m) == n, "reparse");
+			if (m->type == TSC_MSG_USER) {
+				conn_named(c, &m->user);
+				continue;
+			}
+			if (m->type == TSC_MSG_HOST) {
+				memcpy(c->host, m->host.name, sizeof(c->host));
+				continue;
+			}
 			return true;
 		}
 		DCHECK(n == -ENODATA, "malformed message from the daemon: %s",
@@ -797,6 +839,16 @@ static void conn_hello(struct conn *c, uint32_t uid)
 	n = tsc_proto_encode_hello(&h, real_ns(), buf, sizeof(buf));
 	CHECK(n > 0, "encode HELLO: %s", strerror(-n));
 	conn_send(c, buf, n);
+}
+
+/* The daemon named its host right after its HELLO: the guest's name. */
+static void conn_check_host(struct conn *c)
+{
+	char want[TSC_HOST_NAME_MAX + 1] = "";
+
+	gethostname(want, sizeof(want) - 1);
+	DCHECK(!strcmp(c->host, want), "HOST \"%s\", expected \"%s\"", c->host,
+	       want);
 }
 
 static struct conn *conn_open(uid_t uid, gid_t gid, const gid_t *groups,
@@ -883,10 +935,16 @@ static size_t list(struct conn *c, struct tsc_proto_tty **ret)
 	       "LIST: error %u, %zu bytes of data", e, data.len);
 	v = calloc(n + 1, sizeof(*v));
 	CHECK(v, "out of memory");
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		CHECK(tsc_proto_decode_tty(data.p + i * TSC_PROTO_TTY_SIZE,
 					   TSC_PROTO_TTY_SIZE, &v[i]) == 0,
 		      "LIST entry %zu does not decode", i);
+		/* a USER message came before the entry for each uid */
+		DCHECK(conn_knows(c, v[i].uid) && conn_knows(c, v[i].loginuid),
+		       "LIST entry %s: uid %u or loginuid %u not named before",
+		       v[i].name, v[i].uid, v[i].loginuid);
+	}
+	conn_check_host(c);
 	buf_free(&data);
 	*ret = v;
 	return n;
