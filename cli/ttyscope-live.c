@@ -325,8 +325,8 @@ int tsc_cli_resolve_tty(struct tsc_client *c, const char *arg,
 }
 
 /*
- * The name of @uid on the daemon's machine, as the daemon gave it, or its
- * number; "-" when unknown.
+ * The name of @uid on the daemon's machine, as the daemon gave it (made
+ * printable), or its number; "-" when unknown.
  */
 const char *tsc_cli_user_name(const struct tsc_client *c, uint32_t uid,
 			      char *buf, size_t size)
@@ -337,7 +337,7 @@ const char *tsc_cli_user_name(const struct tsc_client *c, uint32_t uid,
 		return "-";
 	name = tsc_client_user_name(c, uid);
 	if (name && name[0])
-		snprintf(buf, size, "%s", name);
+		tsc_cli_printable(name, buf, size);
 	else
 		snprintf(buf, size, "%" PRIu32, uid);
 	return buf;
@@ -636,10 +636,10 @@ static void list_table(const struct tsc_client *c,
 		const struct tsc_proto_tty *t = &v[k];
 		char(*row)[64] = cells[k + 1];
 
-		snprintf(row[COL_TTY], 64, "%s", t->name);
+		tsc_cli_printable(t->name, row[COL_TTY], 64);
 		snprintf(row[COL_USER], 64, "%s",
 			 tsc_cli_user_name(c, t->uid, user, sizeof(user)));
-		snprintf(row[COL_CMD], 64, "%s", tty_command(t));
+		tsc_cli_printable(tty_command(t), row[COL_CMD], 64);
 		human_idle(t->last_ns, now, row[COL_IDLE], 64);
 		snprintf(row[COL_STATE], 64, "%s",
 			 t->pass ? _("live") : _("blocked"));
@@ -896,7 +896,7 @@ int tsc_cmd_hangup(int argc, char **argv)
 	bool set[128] = { false };
 	struct tsc_proto_tty t;
 	struct tsc_client *c;
-	char question[256], user[64];
+	char question[256], user[64], name[64], comm[64];
 	int r;
 
 	r = begin(argc, argv, "hangup", "y", set, 1, 1, _("one tty"), NULL);
@@ -912,9 +912,11 @@ int tsc_cmd_hangup(int argc, char **argv)
 		return TSC_EXIT_FAILURE;
 	if (!set['y']) {
 		snprintf(question, sizeof(question),
-			 _("Hang up %s (user %s, %s)?"), t.name,
+			 _("Hang up %s (user %s, %s)?"),
+			 tsc_cli_printable(t.name, name, sizeof(name)),
 			 tsc_cli_user_name(c, t.uid, user, sizeof(user)),
-			 tty_command(&t));
+			 tsc_cli_printable(tty_command(&t), comm,
+					   sizeof(comm)));
 		if (!confirm(question)) {
 			tsc_client_free(c);
 			fprintf(stderr, _("%s: not hung up\n"), PROGRAM_NAME);

@@ -174,6 +174,37 @@ static void flush_output(TscSession *self)
 	g_signal_emit(self, signals[SIG_OUTPUT], 0, bytes);
 }
 
+/*
+ * Make @s (NUL-terminated, changed in place) fit to show: names come from
+ * any user (a command name is whatever its process says) or from another
+ * machine. Bytes that are not UTF-8 and control characters become '?'.
+ */
+static char *make_printable(char *s)
+{
+	char *p = s;
+
+	while (*p) {
+		const char *end;
+		gunichar c;
+
+		if (!g_utf8_validate(p, -1, &end) && end == p) {
+			*p++ = '?';
+			continue;
+		}
+		c = g_utf8_get_char(p);
+		if (g_unichar_iscntrl(c)) {
+			/* a C1 control is two bytes: both become '?' */
+			char *next = g_utf8_next_char(p);
+
+			memset(p, '?', (size_t)(next - p));
+			p = next;
+			continue;
+		}
+		p = g_utf8_next_char(p);
+	}
+	return s;
+}
+
 static void set_user(TscSession *self, guint32 uid)
 {
 	g_autofree char *name = NULL;
@@ -194,7 +225,7 @@ static void set_user(TscSession *self, guint32 uid)
 			      NULL;
 	self->user_named = name && name[0];
 	if (self->user_named)
-		self->user = g_steal_pointer(&name);
+		self->user = make_printable(g_steal_pointer(&name));
 	else
 		self->user = g_strdup_printf("%u", uid);
 }
@@ -218,9 +249,11 @@ static void apply_list_entry(TscSession *self, const struct tsc_rec *rec)
 	if (tsc_proto_decode_tty(rec->payload, rec->hdr.len, &t) < 0)
 		return;
 	g_free(self->tty);
-	self->tty = g_strdup(t.name);
+	self->tty = make_printable(g_strdup(t.name));
 	g_strlcpy(self->comm, t.comm, sizeof(self->comm));
 	g_strlcpy(self->fg_comm, t.fg_comm, sizeof(self->fg_comm));
+	make_printable(self->comm);
+	make_printable(self->fg_comm);
 	set_user(self, t.uid);
 	self->pass = t.pass != 0;
 	self->open_ns = t.open_ns;
@@ -309,7 +342,7 @@ void tsc_session_apply(TscSession *self, const struct tsc_rec *rec,
 	case TTYSCOPE_REC_OPEN:
 		if (tsc_rec_decode_open(rec, &o) == 0) {
 			g_free(self->tty);
-			self->tty = g_strdup(o.name);
+			self->tty = make_printable(g_strdup(o.name));
 		}
 		self->open_ns = h->ts_ns;
 		break;
@@ -323,6 +356,8 @@ void tsc_session_apply(TscSession *self, const struct tsc_rec *rec,
 			g_strlcpy(self->comm, s.comm, sizeof(self->comm));
 			g_strlcpy(self->fg_comm, s.fg_comm,
 				  sizeof(self->fg_comm));
+			make_printable(self->comm);
+			make_printable(self->fg_comm);
 		}
 		break;
 	case TTYSCOPE_REC_PASS:

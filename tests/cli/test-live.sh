@@ -64,6 +64,29 @@ scrub+=(-e 's/^uptime: .*/uptime: @UPTIME@/' -e 's/"uptime_s": [0-9]*/"uptime_s"
 run live-stats "${TS[@]}" stats
 run live-stats-json "${TS[@]}" stats -J
 
+# a command name is whatever its process says: list prints no control
+# character and no byte that is not UTF-8 (they could drive the terminal)
+feed <<-'EOF'
+	open 136:14 pts/14
+	session 136:14 500 0 \e]2;x\x07\e[2J\xff
+EOF
+wait_records 14
+"${TS[@]}" list >"$work/hostile" 2>&1
+grep -q '^pts/14 .* ?]2;x??\[2J? ' "$work/hostile" ||
+	die "list: the hostile command name: $(cat -v "$work/hostile")"
+! LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$work/hostile" ||
+	die "list printed control characters: $(cat -v "$work/hostile")"
+iconv -f UTF-8 -t UTF-8 "$work/hostile" >/dev/null 2>&1 ||
+	die "list printed bytes that are not UTF-8: $(cat -v "$work/hostile")"
+"${TS[@]}" list --json >"$work/hostile.json"
+python3 - "$work/hostile.json" <<-'PY' || die "list --json: the hostile command name"
+	import json, sys
+	t = [e for e in json.load(open(sys.argv[1])) if e["tty"] == "pts/14"][0]
+	assert t["comm"] == "\x1b]2;x\x07\x1b[2J\ufffd", t["comm"]
+PY
+printf 'close 136:14\n' | feed
+wait_records 15
+
 # ---- control requests: the fake control file shows each one
 printf 'cat file' >"$work/stdin-text"
 run live-block "${TS[@]}" block pts/5
@@ -160,7 +183,7 @@ feed <<-'EOF'
 	session 136:5 400 0 bash
 	out 136:5 catch-up\sscreen\r\n
 EOF
-wait_records 19
+wait_records 22
 pty_case "watch on a pseudo-terminal" test-watch.py CTL="$work/ctl"
 
 echo "live: $total cases, $fail failed"

@@ -13,7 +13,8 @@
  * \n \\ \xHH. Sequence numbers are per tty, kept across runs in $TDSTATE
  * if set. The Nth record generated (counted across runs with $TDSTATE)
  * is stamped $TDTIME (seconds since the epoch, default 1700000000) plus
- * N ms. "session" takes an optional FG_COMM after COMM (default COMM).
+ * N ms. "session" takes an optional FG_COMM after COMM (default COMM);
+ * both take the escapes of TEXT.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -214,10 +215,18 @@ static int cmd_gen(void)
 			     TSC_WINSIZE_SIZE);
 		} else if (!strcmp(verb, "session")) {
 			struct tsc_session s = { .loginuid = 0xffffffffu };
+			char comm[128] = "", fg[128] = "";
+			uint8_t raw[128];
+			size_t n;
 
-			if (sscanf(line, "%*s %*s %u %u %16s %16s", &s.sid,
-				   &s.uid, s.comm, s.fg_comm) < 4)
-				strcpy(s.fg_comm, s.comm);
+			/* COMM and FG_COMM take escapes, as TEXT does */
+			if (sscanf(line, "%*s %*s %u %u %127s %127s", &s.sid,
+				   &s.uid, comm, fg) < 4)
+				strcpy(fg, comm);
+			n = unescape(comm, raw);
+			memcpy(s.comm, raw, n < 16 ? n : 16);
+			n = unescape(fg, raw);
+			memcpy(s.fg_comm, raw, n < 16 ? n : 16);
 			s.pgrp = s.sid;
 			tsc_rec_encode_session(&s, p);
 			emit(TTYSCOPE_REC_SESSION, ma, mi, 0, p,

@@ -10,9 +10,9 @@
  *                                UTF-8, idle CPU, grid, two sources
  *   test-gui -p /gui/actions     block, take over, message, hang up, bulk;
  *                                the list's filter and sorting
- *   test-gui -p /gui/classroom   33 students: the Idle column; smaller
- *                                tiles (Ctrl+-) fit them all on the
- *                                screen; Ctrl+0, Ctrl++
+ *   test-gui -p /gui/classroom   34 students: the Idle column, a hostile
+ *                                command name; smaller tiles (Ctrl+-) fit
+ *                                them all on the screen; Ctrl+0, Ctrl++
  *   test-gui -p /gui/reconnect   the daemon goes away and comes back
  *   test-gui -p /gui/record      --record writes replayable logs
  *   test-gui -p /gui/remote      --remote HOST (a fake ssh running ttyscope
@@ -718,11 +718,15 @@ static void classroom_body(gpointer data)
 
 	/* an instructor's full HD screen (this test's Xvfb screen) */
 	gtk_window_resize(GTK_WINDOW(fx->win), 1920, 1080);
-	WAIT_FOR(count_sessions(fx) == STUDENTS + 1, "every student's session");
+	WAIT_FOR(count_sessions(fx) == STUDENTS + 2, "every student's session");
 	gt_settle(300);
 	/* the Idle column: the student who stopped two hours ago, the others */
 	g_assert_cmpstr(idle_text(fx, "pts/33"), ==, "2 h 05 min");
 	g_assert_cmpstr(idle_text(fx, "pts/0"), ==, "active");
+	/* a command name that is not text is shown as '?'s, with no warning */
+	g_assert_cmpstr(
+		tsc_session_get_command(find_session(fx, "pts/34", NULL)), ==,
+		"?]2;x??");
 	g_assert_true(tiles_scaled(fx, 0.6));
 	g_assert_false(grid_fits(fx));
 
@@ -773,6 +777,9 @@ static void test_classroom(void)
 	gt_feed(&fx.d1, tdtool, then, FALSE,
 		"open 136:33 pts/33\nwinsize 136:33 24 80\n"
 		"session 136:33 1033 1033 bash\nout 136:33 $\\s\n");
+	/* and one whose program names itself with escapes and a stray byte */
+	feed(&fx.d1, "open 136:34 pts/34\nwinsize 136:34 24 80\n"
+		     "session 136:34 1034 1034 \\e]2;x\\x07\\xff\n");
 	gt_run_app(&fx.app, &fx.win, classroom_body, &fx,
 		   (const char *const[]){ "--socket", fx.d1.sock, NULL });
 	fixture_free(&fx);
