@@ -242,7 +242,7 @@ static void format_time(uint64_t ns, char *buf, size_t size, bool iso)
 
 static void print_sessions(bool json)
 {
-	char start[32];
+	char start[32], user[256], tty[64], host[256], path[4096];
 
 	if (json)
 		fputs("[", stdout);
@@ -280,9 +280,15 @@ static void print_sessions(bool json)
 		snprintf(dur, sizeof(dur),
 			 "%" PRIu64 ":%02" PRIu64 ":%02" PRIu64, d / 3600,
 			 d / 60 % 60, d % 60);
+		/* the fields are the log's: printable text only */
 		printf("%-19s %9s %-12s %-8s %-12s %s\n", start, dur,
-		       si->user ? si->user : "-", si->tty ? si->tty : "-",
-		       si->host ? si->host : "-", si->path);
+		       tsc_cli_printable(si->user ? si->user : "-", user,
+					 sizeof(user)),
+		       tsc_cli_printable(si->tty ? si->tty : "-", tty,
+					 sizeof(tty)),
+		       tsc_cli_printable(si->host ? si->host : "-", host,
+					 sizeof(host)),
+		       tsc_cli_printable(si->path, path, sizeof(path)));
 	}
 	if (json)
 		fputs(q.n ? "\n]\n" : "]\n", stdout);

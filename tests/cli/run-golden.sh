@@ -110,6 +110,16 @@ run logs-grep "$T" logs --grep 'found the needle' "$L"
 run logs-missing "$T" logs "$L/nonexistent"
 run logs-until-none "$T" logs --until '2026-01-02 03:04' "$L"
 run logs-bad-date "$T" logs --since yesterday "$L"
+# a log's name (like its fields) is shown as printable text only
+mkdir hostile
+cp "$L/s1.tsl" "hostile/$(printf 'x\033[2Jy\377.tsl')"
+total=$((total + 1))
+"$T" logs hostile >hostile.out 2>&1
+if ! grep -q ' hostile/x?\[2Jy?\.tsl$' hostile.out ||
+	LC_ALL=C grep -q $'[\x1b\xff]' hostile.out; then
+	echo "FAIL: logs-hostile-name: $(cat -v hostile.out)"
+	fail=$((fail + 1))
+fi
 
 # The real util-linux scriptreplay plays our script export to the very
 # bytes of the session's output, plus the newline that starts script's
