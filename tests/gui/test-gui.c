@@ -853,6 +853,11 @@ static void reconnect_body(gpointer data)
 	want = gt_screen(5, (const char *const[]){ "before", "$ back", NULL });
 	assert_text(tsc_session_view_get_terminal(view), want, "after");
 	g_assert_nonnull(tsc_window_get_tile(fx->win, s));
+	/* users are named by the new connection's daemon */
+	g_assert_cmpstr(tsc_session_get_user(s), ==, "root");
+	feed(&fx->d1, "session 136:5 501 65534 sh\n");
+	WAIT_FOR(!g_strcmp0(tsc_session_get_user(s), "nobody"),
+		 "the new user, named by the new connection");
 }
 
 static void test_reconnect(void)
