@@ -5,9 +5,10 @@
  * test runs the real application (options, window, widgets) under Xvfb
  * and drives its widgets; see tests/gui/meson.build.
  *
- *   test-gui -p /gui/view        live feeding, resize, status bar, loss,
- *                                scrollback, alternate screen, colours,
- *                                UTF-8, idle CPU, grid, two sources
+ *   test-gui -p /gui/view        live feeding, resize, batched hand-offs,
+ *                                status bar, loss, scrollback, alternate
+ *                                screen, colours, UTF-8, idle CPU, grid,
+ *                                two sources
  *   test-gui -p /gui/actions     block, take over, message, hang up, bulk;
  *                                the list's filter and sorting
  *   test-gui -p /gui/classroom   34 students: the Idle column, a hostile
@@ -259,6 +260,11 @@ static void check_colours(TscTerminal *t)
 	g_assert_cmpuint(rgb[5], >, rgb[4]);
 }
 
+static void count_output(TscSession *s, GBytes *bytes, gpointer data)
+{
+	(*(guint *)data)++;
+}
+
 static void view_body(gpointer data)
 {
 	struct fixture *fx = data;
@@ -271,6 +277,9 @@ static void view_body(gpointer data)
 	GtkAdjustment *adj;
 	GtkWidget *status;
 	GString *lines;
+	guint outputs;
+	gulong output_id;
+	guint64 bytes;
 	double cpu;
 
 	/* the catch-up draws the screen as it was */
@@ -377,6 +386,21 @@ static void view_body(gpointer data)
 	assert_text(term, want4, "a full-screen program");
 	feed(&fx->d1, "out 136:5 \\e[?1049l\n");
 	assert_text(term, before, "after the full-screen program");
+
+	/*
+	 * Records reach the main thread in batches: 2000 records in a burst
+	 * are a few hand-offs, not 2000 (one flush pending per tty at most).
+	 */
+	outputs = 0;
+	output_id = g_signal_connect(s, "output", G_CALLBACK(count_output),
+				     &outputs);
+	bytes = tsc_session_get_bytes(s);
+	feed(&fx->d1, "outn 136:5 2000 1\n");
+	WAIT_FOR(tsc_session_get_bytes(s) == bytes + 2000, "2000 records");
+	g_signal_handler_disconnect(s, output_id);
+	g_test_message("2000 records in %u hand-offs", outputs);
+	g_assert_cmpuint(outputs, >=, 1);
+	g_assert_cmpuint(outputs, <=, 100);
 
 	/* an idle window costs (almost) no CPU */
 	gt_settle(1600);
