@@ -54,7 +54,6 @@ int tsc_cmd_import(int argc, char **argv);
 int tsc_cmd_logs(int argc, char **argv);
 
 void tsc_cli_json_str(const char *s);
-const char *tsc_cli_printable(const char *s, char *buf, size_t size);
 
 /*
  * The daemon the live commands talk to, from the global options

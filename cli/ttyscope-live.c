@@ -27,6 +27,7 @@
 
 #include "tsc-client.h"
 #include "tsc-i18n.h"
+#include "tsc-text.h"
 #include "ttyscope-cli.h"
 
 /* Most bytes inject and message read from standard input. */
@@ -337,7 +338,7 @@ const char *tsc_cli_user_name(const struct tsc_client *c, uint32_t uid,
 		return "-";
 	name = tsc_client_user_name(c, uid);
 	if (name && name[0])
-		tsc_cli_printable(name, buf, size);
+		tsc_text_printable(name, buf, size);
 	else
 		snprintf(buf, size, "%" PRIu32, uid);
 	return buf;
@@ -636,10 +637,10 @@ static void list_table(const struct tsc_client *c,
 		const struct tsc_proto_tty *t = &v[k];
 		char(*row)[64] = cells[k + 1];
 
-		tsc_cli_printable(t->name, row[COL_TTY], 64);
+		tsc_text_printable(t->name, row[COL_TTY], 64);
 		snprintf(row[COL_USER], 64, "%s",
 			 tsc_cli_user_name(c, t->uid, user, sizeof(user)));
-		tsc_cli_printable(tty_command(t), row[COL_CMD], 64);
+		tsc_text_printable(tty_command(t), row[COL_CMD], 64);
 		human_idle(t->last_ns, now, row[COL_IDLE], 64);
 		snprintf(row[COL_STATE], 64, "%s",
 			 t->pass ? _("live") : _("blocked"));
@@ -913,10 +914,10 @@ int tsc_cmd_hangup(int argc, char **argv)
 	if (!set['y']) {
 		snprintf(question, sizeof(question),
 			 _("Hang up %s (user %s, %s)?"),
-			 tsc_cli_printable(t.name, name, sizeof(name)),
+			 tsc_text_printable(t.name, name, sizeof(name)),
 			 tsc_cli_user_name(c, t.uid, user, sizeof(user)),
-			 tsc_cli_printable(tty_command(&t), comm,
-					   sizeof(comm)));
+			 tsc_text_printable(tty_command(&t), comm,
+					    sizeof(comm)));
 		if (!confirm(question)) {
 			tsc_client_free(c);
 			fprintf(stderr, _("%s: not hung up\n"), PROGRAM_NAME);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "tsc-i18n.h"
+#include "tsc-text.h"
 #include "ttyscope-cli.h"
 
 #define DEFAULT_LOG_DIR "/var/log/ttyscope"
@@ -282,13 +283,13 @@ static void print_sessions(bool json)
 			 d / 60 % 60, d % 60);
 		/* the fields are the log's: printable text only */
 		printf("%-19s %9s %-12s %-8s %-12s %s\n", start, dur,
-		       tsc_cli_printable(si->user ? si->user : "-", user,
-					 sizeof(user)),
-		       tsc_cli_printable(si->tty ? si->tty : "-", tty,
-					 sizeof(tty)),
-		       tsc_cli_printable(si->host ? si->host : "-", host,
-					 sizeof(host)),
-		       tsc_cli_printable(si->path, path, sizeof(path)));
+		       tsc_text_printable(si->user ? si->user : "-", user,
+					  sizeof(user)),
+		       tsc_text_printable(si->tty ? si->tty : "-", tty,
+					  sizeof(tty)),
+		       tsc_text_printable(si->host ? si->host : "-", host,
+					  sizeof(host)),
+		       tsc_text_printable(si->path, path, sizeof(path)));
 	}
 	if (json)
 		fputs(q.n ? "\n]\n" : "]\n", stdout);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "tsc-i18n.h"
+#include "tsc-text.h"
 #include "ttyscope-cli.h"
 
 struct tsc_cli_daemon tsc_cli_daemon;
@@ -46,103 +47,14 @@ void tsc_cli_try_help(const char *cmd)
 			PROGRAM_NAME);
 }
 
-/*
- * The UTF-8 sequence at @p: its length, and its code point in *@ret_c; 0
- * if the bytes are not well-formed UTF-8 (overlong forms, surrogates and
- * values past U+10FFFF included).
- */
-static size_t utf8_next(const unsigned char *p, uint32_t *ret_c)
-{
-	uint32_t c = p[0], min;
-	size_t n;
-
-	if (c < 0x80) {
-		*ret_c = c;
-		return 1;
-	}
-	if ((c & 0xe0) == 0xc0) {
-		n = 2;
-		c &= 0x1f;
-		min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 3;
-		c &= 0x0f;
-		min = 0x800;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 4;
-		c &= 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c < 0xe000))
-		return 0;
-	*ret_c = c;
-	return n;
-}
-
 /* Print @s as a JSON string on stdout; NULL prints null. */
 void tsc_cli_json_str(const char *s)
 {
-	if (!s) {
-		fputs("null", stdout);
-		return;
-	}
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p;) {
-		uint32_t c;
-		size_t n = utf8_next(p, &c);
+	char *q = s ? tsc_text_json(s) : NULL;
 
-		if (!n) {
-			fputs("\\ufffd", stdout); /* not UTF-8 */
-			p++;
-			continue;
-		}
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (c < 0x20 || c == 0x7f)
-			printf("\\u%04x", (unsigned int)c);
-		else
-			fwrite(p, 1, n, stdout);
-		p += n;
-	}
-	putchar('"');
-}
-
-/*
- * Printable text from @s, which may come from any user (a command name is
- * whatever its process says) or from another machine: control characters
- * (C0, DEL, C1) and bytes that are not UTF-8 become '?', so that nothing
- * printed can drive the terminal. Returns @buf.
- */
-const char *tsc_cli_printable(const char *s, char *buf, size_t size)
-{
-	size_t o = 0;
-
-	for (const unsigned char *p = (const unsigned char *)s;
-	     *p && o + 1 < size;) {
-		uint32_t c;
-		size_t n = utf8_next(p, &c);
-
-		if (!n || c < 0x20 || (c >= 0x7f && c < 0xa0)) {
-			buf[o++] = '?';
-			p += n ? n : 1;
-			continue;
-		}
-		if (o + n >= size)
-			break;
-		memcpy(buf + o, p, n);
-		o += n;
-		p += n;
-	}
-	if (size)
-		buf[o] = '\0';
-	return buf;
+	/* out of memory: an empty string keeps the output valid JSON */
+	fputs(q ? q : s ? "\"\"" : "null", stdout);
+	free(q);
 }
 
 /* write() all of @buf, retrying short writes and EINTR; 0 or -errno. */

@@ -12,6 +12,7 @@
  *   tsc-client.h  client of ttyscoped's socket (tsc-proto.h: its messages)
  *   tsc-recording.h  a session in memory: load any format, find times and
  *                 text, restart points for backward seeks
+ *   tsc-text.h    untrusted names as printable text or JSON
  *
  * Conventions: functions return 0 (or a count) on success and a negative
  * errno on failure; ret_ out-parameters are set only on success; objects
@@ -29,5 +30,6 @@
 #include "tsc-recording.h"
 #include "tsc-replay.h"
 #include "tsc-ring.h"
+#include "tsc-text.h"
 
 #endif /* TTYSCOPE_LIB_H */

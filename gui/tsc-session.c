@@ -12,6 +12,7 @@
 #include "tsc-proto.h"
 #include "tsc-session.h"
 #include "tsc-source.h"
+#include "tsc-text.h"
 
 /* Retained output per session, for terminals opened later. */
 #define HISTORY_MAX (1u << 20)
@@ -175,34 +176,13 @@ static void flush_output(TscSession *self)
 }
 
 /*
- * Make @s (NUL-terminated, changed in place) fit to show: names come from
+ * Make @s fit to show, in place (tsc_text_printable()): names come from
  * any user (a command name is whatever its process says) or from another
- * machine. Bytes that are not UTF-8 and control characters become '?'.
+ * machine.
  */
 static char *make_printable(char *s)
 {
-	char *p = s;
-
-	while (*p) {
-		const char *end;
-		gunichar c;
-
-		if (!g_utf8_validate(p, -1, &end) && end == p) {
-			*p++ = '?';
-			continue;
-		}
-		c = g_utf8_get_char(p);
-		if (g_unichar_iscntrl(c)) {
-			/* a C1 control is two bytes: both become '?' */
-			char *next = g_utf8_next_char(p);
-
-			memset(p, '?', (size_t)(next - p));
-			p = next;
-			continue;
-		}
-		p = g_utf8_next_char(p);
-	}
-	return s;
+	return tsc_text_printable(s, s, strlen(s) + 1);
 }
 
 static void set_user(TscSession *self, guint32 uid)
