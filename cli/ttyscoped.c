@@ -395,6 +395,43 @@ static void log_close(struct tty *t)
 	d.stats.logs--;
 }
 
+/* How long a user name looked up is trusted. */
+#define USER_NAME_TTL_NS (60 * 1000000000ull)
+
+/*
+ * The name of @uid on this machine ("" if it has none), from a cache: a
+ * lookup may be slow (LDAP), and this loop serves every tty and client.
+ */
+static const char *user_name(uint32_t uid)
+{
+	static struct {
+		uint32_t uid;
+		uint64_t at_ns;
+		char name[TSC_USER_NAME_MAX + 1];
+	} cache[64];
+	const unsigned int n_cache = sizeof(cache) / sizeof(cache[0]);
+	static unsigned int next;
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	struct passwd *pw;
+	unsigned int i;
+
+	for (i = 0; i < n_cache; i++)
+		if (cache[i].at_ns && cache[i].uid == uid)
+			break;
+	if (i < n_cache && now - cache[i].at_ns < USER_NAME_TTL_NS)
+		return cache[i].name;
+	if (i == n_cache)
+		i = next++ % n_cache;
+	pw = getpwuid(uid);
+	cache[i].uid = uid;
+	cache[i].at_ns = now;
+	cache[i].name[0] = '\0';
+	if (pw && strlen(pw->pw_name) <= TSC_USER_NAME_MAX)
+		snprintf(cache[i].name, sizeof(cache[i].name), "%s",
+			 pw->pw_name);
+	return cache[i].name;
+}
+
 /* Create the log file of @t; the name is fixed by the first success. */
 static int log_open(struct tty *t)
 {
@@ -415,14 +452,14 @@ static int log_open(struct tty *t)
 		.n_fields = 1,
 		.fields = fields,
 	};
-	struct passwd *pw;
+	const char *name;
 	int fd = -1, r;
 
 	t->uid = tty_uid(t);
 	meta.uid = t->uid;
-	pw = t->uid != TTYSCOPE_UID_UNSET ? getpwuid(t->uid) : NULL;
-	if (pw)
-		snprintf(user, sizeof(user), "%s", pw->pw_name);
+	name = t->uid != TTYSCOPE_UID_UNSET ? user_name(t->uid) : "";
+	if (name[0])
+		snprintf(user, sizeof(user), "%s", name);
 	else if (t->uid != TTYSCOPE_UID_UNSET)
 		snprintf(user, sizeof(user), "%u", t->uid);
 	else
@@ -765,45 +802,6 @@ static bool sub_matches(const struct client *c, uint32_t major, uint32_t minor)
 	if (c->sub == SUB_ALL || (major == 0 && minor == 0))
 		return true;
 	return c->sub_major == major && c->sub_minor == minor;
-}
-
-/* How long a user name looked up is trusted. */
-#define USER_NAME_TTL_NS (60 * 1000000000ull)
-
-/*
- * The name of @uid on this machine ("" if it has none), from a cache: a
- * lookup may be slow (LDAP), and this loop serves every tty.
- */
-static const char *user_name(uint32_t uid)
-{
-	static struct {
-		uint32_t uid;
-		uint64_t at_ns;
-		char name[TSC_USER_NAME_MAX + 1];
-	} cache[64];
-	const unsigned int n_cache = sizeof(cache) / sizeof(cache[0]);
-	static unsigned int next;
-	uint64_t now = now_ns(CLOCK_MONOTONIC);
-	struct passwd *pw;
-	unsigned int i;
-
-	for (i = 0; i < n_cache; i++)
-		if (cache[i].at_ns && cache[i].uid == uid &&
-		    now - cache[i].at_ns < USER_NAME_TTL_NS)
-			return cache[i].name;
-	for (i = 0; i < n_cache; i++)
-		if (cache[i].at_ns && cache[i].uid == uid)
-			break;
-	if (i == n_cache)
-		i = next++ % n_cache;
-	pw = getpwuid(uid);
-	cache[i].uid = uid;
-	cache[i].at_ns = now;
-	cache[i].name[0] = '\0';
-	if (pw && strlen(pw->pw_name) <= TSC_USER_NAME_MAX)
-		snprintf(cache[i].name, sizeof(cache[i].name), "%s",
-			 pw->pw_name);
-	return cache[i].name;
 }
 
 /*
