@@ -68,6 +68,26 @@ static void put_str(uint8_t *dst, const char *src, size_t max)
 	memcpy(dst, src, n);
 }
 
+/*
+ * The text after the first @head bytes of @rec's payload into @dst (@max
+ * + 1 bytes): 0; -EBADMSG if the payload is shorter than @head or the
+ * text is longer than @max bytes or holds a NUL. @dst is left alone then.
+ */
+static int get_text(char *dst, const struct tsc_rec *rec, size_t head,
+		    size_t max)
+{
+	size_t n;
+
+	if (rec->hdr.len < head || rec->hdr.len - head > max)
+		return -EBADMSG;
+	n = rec->hdr.len - head;
+	if (memchr(rec->payload + head, 0, n))
+		return -EBADMSG;
+	memcpy(dst, rec->payload + head, n);
+	dst[n] = '\0';
+	return 0;
+}
+
 /**
  * tsc_proto_decode_hello() - decode a HELLO record
  * @rec: the record
@@ -81,21 +101,14 @@ int tsc_proto_decode_hello(const struct tsc_rec *rec,
 			   struct tsc_proto_hello *ret_hello)
 {
 	const uint8_t *p = rec->payload;
-	size_t n;
 
 	if (rec->hdr.type != TSC_MSG_HELLO)
 		return -EINVAL;
-	if (rec->hdr.len < TSC_HELLO_SIZE ||
-	    rec->hdr.len > TSC_HELLO_SIZE + TSC_HELLO_NAME_MAX)
-		return -EBADMSG;
-	n = rec->hdr.len - TSC_HELLO_SIZE;
-	if (memchr(p + TSC_HELLO_SIZE, 0, n))
+	if (get_text(ret_hello->name, rec, TSC_HELLO_SIZE, TSC_HELLO_NAME_MAX))
 		return -EBADMSG;
 	ret_hello->version = tsc_get_le32(p);
 	ret_hello->flags = tsc_get_le32(p + 4);
 	ret_hello->uid = tsc_get_le32(p + 8);
-	memcpy(ret_hello->name, p + TSC_HELLO_SIZE, n);
-	ret_hello->name[n] = '\0';
 	return 0;
 }
 
@@ -111,20 +124,12 @@ int tsc_proto_decode_hello(const struct tsc_rec *rec,
 int tsc_proto_decode_user(const struct tsc_rec *rec,
 			  struct tsc_proto_user *ret_user)
 {
-	const uint8_t *p = rec->payload;
-	size_t n;
-
 	if (rec->hdr.type != TSC_MSG_USER)
 		return -EINVAL;
-	if (rec->hdr.len < TSC_USER_HEAD_SIZE ||
-	    rec->hdr.len > TSC_USER_HEAD_SIZE + TSC_USER_NAME_MAX)
+	if (get_text(ret_user->name, rec, TSC_USER_HEAD_SIZE,
+		     TSC_USER_NAME_MAX))
 		return -EBADMSG;
-	n = rec->hdr.len - TSC_USER_HEAD_SIZE;
-	if (memchr(p + TSC_USER_HEAD_SIZE, 0, n))
-		return -EBADMSG;
-	ret_user->uid = tsc_get_le32(p);
-	memcpy(ret_user->name, p + TSC_USER_HEAD_SIZE, n);
-	ret_user->name[n] = '\0';
+	ret_user->uid = tsc_get_le32(rec->payload);
 	return 0;
 }
 
@@ -139,14 +144,11 @@ int tsc_proto_decode_user(const struct tsc_rec *rec,
 int tsc_proto_decode_host(const struct tsc_rec *rec,
 			  struct tsc_proto_host *ret_host)
 {
-	size_t n = rec->hdr.len;
-
 	if (rec->hdr.type != TSC_MSG_HOST)
 		return -EINVAL;
-	if (!n || n > TSC_HOST_NAME_MAX || memchr(rec->payload, 0, n))
+	if (!rec->hdr.len ||
+	    get_text(ret_host->name, rec, 0, TSC_HOST_NAME_MAX))
 		return -EBADMSG;
-	memcpy(ret_host->name, rec->payload, n);
-	ret_host->name[n] = '\0';
 	return 0;
 }
 
