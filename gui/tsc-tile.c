@@ -93,7 +93,8 @@ TscTerminal *tsc_tile_get_terminal(TscTile *self)
 
 /*
  * Scale the tile's terminal font by @scale (TSC_TILE_SCALE_DEFAULT: the
- * size of a new tile); its least width follows.
+ * usual size); its least width, room for the header of a narrow tty,
+ * follows.
  */
 void tsc_tile_set_scale(TscTile *self, double scale)
 {
@@ -157,15 +158,15 @@ static void tsc_tile_init(TscTile *self)
 		gtk_widget_get_style_context(GTK_WIDGET(self)), "tsc-tile");
 	gtk_widget_set_valign(GTK_WIDGET(self), GTK_ALIGN_START);
 	gtk_widget_set_halign(GTK_WIDGET(self), GTK_ALIGN_START);
-	/* room for the header of a narrow tty */
-	tsc_tile_set_scale(self, TSC_TILE_SCALE_DEFAULT);
 	gtk_widget_show_all(box);
 }
 
-GtkWidget *tsc_tile_new(TscSession *session)
+/* A tile for @session, its font scaled by @scale (tsc_tile_set_scale()). */
+GtkWidget *tsc_tile_new(TscSession *session, double scale)
 {
 	TscTile *self = g_object_new(TSC_TYPE_TILE, NULL);
 
+	tsc_tile_set_scale(self, scale);
 	self->session = g_object_ref(session);
 	tsc_terminal_set_session(self->terminal, session);
 	self->changed_id = g_signal_connect(session, "changed",

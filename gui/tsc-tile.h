@@ -17,10 +17,10 @@ G_BEGIN_DECLS
 #define TSC_TYPE_TILE (tsc_tile_get_type())
 G_DECLARE_FINAL_TYPE(TscTile, tsc_tile, TSC, TILE, GtkFlowBoxChild)
 
-/* Font scale of a new tile's terminal. */
+/* The usual font scale of a tile's terminal. */
 #define TSC_TILE_SCALE_DEFAULT 0.6
 
-GtkWidget *tsc_tile_new(TscSession *session);
+GtkWidget *tsc_tile_new(TscSession *session, double scale);
 void tsc_tile_set_scale(TscTile *self, double scale);
 double tsc_tile_get_scale(TscTile *self);
 TscSession *tsc_tile_get_session(TscTile *self);

@@ -384,9 +384,7 @@ static void sync_tile(TscWindow *self, TscSession *s, gboolean shown)
 
 	shown = shown && tsc_session_is_live(s);
 	if (shown && !tile) {
-		tile = tsc_tile_new(s);
-		tsc_tile_set_scale(TSC_TILE(tile),
-				   tile_scales[self->tile_size]);
+		tile = tsc_tile_new(s, tile_scales[self->tile_size]);
 		gtk_widget_show(tile);
 		gtk_container_add(GTK_CONTAINER(self->grid), tile);
 		g_hash_table_insert(self->tiles, s, tile);
